@@ -1,0 +1,47 @@
+"""videopipe: run a DAG of vision plugins over every frame of a video file.
+
+``VideoFilePipelineService(runner)`` is the entry point for library users;
+``videopipe.container.create_container(env)`` wires one from configuration.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from videopipe.api import VideoFilePipelineService
+from videopipe.domain.errors import (
+    ConfigurationError,
+    DecoderTimeoutError,
+    MissingDependencyError,
+    NotARegularFileError,
+    VideoDecodeError,
+    VideoFileNotFoundError,
+    VideoPipeError,
+    VideoReadError,
+)
+from videopipe.domain.model import Frame, FrameResult, FrameSelection, VideoInfo
+from videopipe.ports import FrameSource, ImageEncoder, PipelineRunner, VideoReader
+
+try:
+    __version__ = version("videopipe")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0"
+
+__all__ = [
+    "ConfigurationError",
+    "DecoderTimeoutError",
+    "Frame",
+    "FrameResult",
+    "FrameSelection",
+    "FrameSource",
+    "ImageEncoder",
+    "MissingDependencyError",
+    "NotARegularFileError",
+    "PipelineRunner",
+    "VideoDecodeError",
+    "VideoFileNotFoundError",
+    "VideoFilePipelineService",
+    "VideoInfo",
+    "VideoPipeError",
+    "VideoReadError",
+    "VideoReader",
+    "__version__",
+]

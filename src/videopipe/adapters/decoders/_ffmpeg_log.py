@@ -1,0 +1,128 @@
+"""Reading what the ffmpeg command line prints on stderr (run with ``-loglevel level+info``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from videopipe.domain.model import VideoInfo
+
+_INPUT = re.compile(r"Input #0, (?P<format>[^ ]+), from ")
+_DURATION = re.compile(
+    r"Duration: (?:(?P<h>\d+):(?P<m>\d+):(?P<s>[\d.]+)|N/A)(?:, start: (?P<start>-?[\d.]+))?"
+)
+_VIDEO_STREAM = re.compile(r"Stream #0:(?P<index>\d+)[^:]*: Video: (?P<codec>[^ ,]+)(?P<rest>.*)")
+_SIZE = re.compile(r", (?P<w>\d{1,6})x(?P<h>\d{1,6})[ ,\n]|, (?P<w2>\d{1,6})x(?P<h2>\d{1,6})$")
+_FPS = re.compile(r", (?P<fps>[\d.]+)(?P<k>k?) (?:fps|tbr)")
+_ROTATION = re.compile(r"[Dd]isplay ?[Mm]atrix: rotation of (?P<deg>-?[\d.]+) degrees")
+_ATTACHED_PIC = "(attached pic)"
+
+SHOWINFO_FRAME = re.compile(r"\bn:\s*(?P<n>\d+) pts:\s*(?P<pts>-?\d+|NOPTS)\b")
+SHOWINFO_TIME_BASE = re.compile(r"config in time_base: (?P<num>\d+)/(?P<den>\d+)")
+OUTPUT_SIZE = re.compile(r"Video: rawvideo \(RGB\[24\][^)]*\), rgb24[^,]*(?:\([^)]*\))?, (\d+)x(\d+)")
+LEVEL = re.compile(r"\[(?P<level>panic|fatal|error|warning|info|verbose|debug|trace)\] ")
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderFacts:
+    """What ffmpeg printed about input #0."""
+
+    container: str | None
+    duration: float | None
+    video: VideoInfo | None
+
+
+def level_of(line: str) -> str | None:
+    """The log level ffmpeg tagged ``line`` with (``-loglevel level+...``)."""
+    match = LEVEL.search(line)
+    return match.group("level") if match else None
+
+
+def parse_header(path: str, lines: list[str]) -> HeaderFacts:
+    """Parse the ``Input #0`` block: container, duration, first video stream."""
+    container = None
+    duration = None
+    video: VideoInfo | None = None
+    for position, line in enumerate(lines):
+        if container is None and (match := _INPUT.search(line)):
+            container = match.group("format")
+        elif duration is None and (match := _DURATION.search(line)) and match.group("h"):
+            duration = (
+                int(match.group("h")) * 3600 + int(match.group("m")) * 60 + float(match.group("s"))
+            )
+        elif video is None and (match := _VIDEO_STREAM.search(line)):
+            rest = match.group("rest")
+            if _ATTACHED_PIC in rest:
+                continue
+            size = _SIZE.search(rest)
+            if size is None:
+                continue
+            width = int(size.group("w") or size.group("w2"))
+            height = int(size.group("h") or size.group("h2"))
+            rotation = _rotation_after(lines, position + 1)
+            if rotation % 180:
+                width, height = height, width
+            video = VideoInfo(
+                path=path,
+                width=width,
+                height=height,
+                codec=match.group("codec"),
+                fps=_fps(rest),
+                duration=duration,
+                rotation=rotation,
+                container=container,
+            )
+    return HeaderFacts(container, duration, video)
+
+
+def _fps(rest: str) -> float | None:
+    match = _FPS.search(rest)
+    if match is None:
+        return None
+    value = float(match.group("fps")) * (1000 if match.group("k") else 1)
+    return value or None
+
+
+def _rotation_after(lines: list[str], start: int) -> int:
+    """The display rotation in the side data printed below a stream line, in degrees."""
+    for line in lines[start : start + 12]:
+        if "Stream #" in line:
+            break
+        if match := _ROTATION.search(line):
+            return round(float(match.group("deg"))) % 360
+    return 0
+
+
+def time_base(line: str) -> Fraction | None:
+    """The time base from showinfo's ``config in time_base: a/b`` line."""
+    match = SHOWINFO_TIME_BASE.search(line)
+    if match is None or int(match.group("den")) == 0:
+        return None
+    return Fraction(int(match.group("num")), int(match.group("den")))
+
+
+def output_size(line: str) -> tuple[int, int] | None:
+    """(width, height) from the rawvideo output stream line."""
+    match = OUTPUT_SIZE.search(line)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+_CONTEXT = re.compile(r"\[(?P<name>[^\]@]+?)(?: @ (?:0x)?[0-9a-fA-F]+)?\] ")
+
+
+def problem_lines(lines: list[str], limit: int = 4) -> str:
+    """The last distinct error- or fatal-level messages, tidied for an error message."""
+    found: list[str] = []
+    for line in lines:
+        if level_of(line) not in ("panic", "fatal", "error"):
+            continue
+        text = LEVEL.sub("", line, count=1)
+        contexts = _CONTEXT.findall(text)
+        message = _CONTEXT.sub("", text).strip().rstrip(".")
+        if not message:
+            continue
+        tidy = f"{contexts[-1].split('/')[-1].split(':')[0]}: {message}" if contexts else message
+        if tidy not in found:
+            found.append(tidy)
+    return "; ".join(found[-limit:])

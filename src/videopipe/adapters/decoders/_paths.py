@@ -1,0 +1,55 @@
+"""Checks shared by every decoder: a video path is a readable, regular local file."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+from videopipe.domain.errors import (
+    NotARegularFileError,
+    VideoFileNotFoundError,
+    VideoReadError,
+)
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def check_local_video_file(path: str) -> str:
+    """Return the absolute path of ``path`` after checking it is a readable regular file.
+
+    Raises :class:`VideoFileNotFoundError` for a missing path (or a dangling link),
+    :class:`NotARegularFileError` for a directory, FIFO, device or socket (checked
+    with ``stat``, so a FIFO is never opened and nothing can block), and
+    :class:`VideoReadError` for a file that cannot be opened or is empty.
+    """
+    if not isinstance(path, str):
+        raise TypeError(f"video path must be a str or os.PathLike, got {type(path).__name__}")
+    if not path:
+        raise VideoFileNotFoundError(path)
+    try:
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        raise VideoFileNotFoundError(path) from exc
+    except OSError as exc:
+        cause = "too many levels of symbolic links" if exc.errno == errno.ELOOP else None
+        raise VideoReadError(path, cause or exc.strerror or str(exc)) from exc
+    for is_kind, kind in _KINDS:
+        if is_kind(info.st_mode):
+            raise NotARegularFileError(path, f"it is {kind}, not a regular file")
+    if not stat.S_ISREG(info.st_mode):
+        raise NotARegularFileError(path, "it is not a regular file")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1)
+    except OSError as exc:
+        raise VideoReadError(path, exc.strerror or str(exc)) from exc
+    if not head:
+        raise VideoReadError(path, "the file is empty")
+    return os.path.abspath(path)

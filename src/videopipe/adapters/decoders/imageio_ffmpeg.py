@@ -1,0 +1,344 @@
+"""Decoder adapter: the ffmpeg binary that imageio-ffmpeg bundles, read through a pipe.
+
+imageio-ffmpeg provides the binary (``get_ffmpeg_exe``); the process is driven here
+rather than through ``imageio_ffmpeg.read_frames`` because that generator cannot
+report per-frame timestamps, hides ffmpeg's exit status (a decode failure looks like
+the end of the video) and copies each frame twice. Per-frame timestamps come from
+ffmpeg's ``showinfo`` filter on stderr; frames are read straight into numpy arrays.
+"""
+
+from __future__ import annotations
+
+import collections
+import queue
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from fractions import Fraction
+from types import TracebackType
+from typing import IO
+
+import numpy as np
+
+from videopipe.adapters.decoders import _ffmpeg_log as log
+from videopipe.adapters.decoders._paths import check_local_video_file
+from videopipe.domain.errors import (
+    DecoderTimeoutError,
+    VideoDecodeError,
+    VideoReadError,
+)
+from videopipe.domain.model import Frame, FrameSelection, VideoInfo
+
+_END = None
+
+
+def bundled_ffmpeg() -> str:
+    """Path of the ffmpeg binary shipped with imageio-ffmpeg (or ``IMAGEIO_FFMPEG_EXE``)."""
+    import imageio_ffmpeg
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def as_ffmpeg_input(abspath: str) -> str:
+    # "file:" makes ffmpeg treat the path as a local file, never as a protocol
+    # ("concat:a|b", "http://...", "pipe:0", "-").
+    return "file:" + abspath
+
+
+def probe(ffmpeg_exe: str, path: str, abspath: str, timeout: float) -> VideoInfo:
+    """What ffmpeg says of the file's first video stream (no frame is decoded).
+
+    Raises :class:`VideoReadError` when ffmpeg cannot open the file or it holds no
+    video stream, and :class:`DecoderTimeoutError` after ``timeout`` seconds.
+    """
+    command = [ffmpeg_exe, "-hide_banner", "-nostdin", "-loglevel", "level+info"]
+    command += ["-i", as_ffmpeg_input(abspath)]
+    try:
+        done = subprocess.run(
+            command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise DecoderTimeoutError(path, timeout, 0) from exc
+    text = done.stderr.decode("utf-8", "replace")
+    lines = text.splitlines()
+    facts = log.parse_header(path, lines)
+    if facts.container is None:
+        problem = log.problem_lines(
+            [line for line in lines if "output file must be specified" not in line]
+        )
+        raise VideoReadError(path, problem or "ffmpeg does not recognise it as a video")
+    if facts.video is None:
+        kinds = [kind for kind in ("Audio", "Subtitle", "Data") if f": {kind}:" in text]
+        holds = f" (it holds only {', '.join(kinds).lower()} streams)" if kinds else ""
+        raise VideoReadError(path, f"no video stream{holds}")
+    return facts.video
+
+
+class ImageioFfmpegFrameSource:
+    """Opens videos with the bundled ffmpeg binary; frames arrive as RGB24 through a pipe.
+
+    ``probe_timeout`` bounds the header probe; ``stall_timeout`` is how long a read may
+    wait for ffmpeg's next frame before the process is killed and
+    :class:`DecoderTimeoutError` is raised.
+    """
+
+    name = "imageio_ffmpeg"
+
+    def __init__(
+        self,
+        *,
+        ffmpeg_exe: str | None = None,
+        probe_timeout: float = 30.0,
+        stall_timeout: float = 30.0,
+    ) -> None:
+        self.ffmpeg_exe = ffmpeg_exe or bundled_ffmpeg()
+        self.probe_timeout = probe_timeout
+        self.stall_timeout = stall_timeout
+
+    def open(self, path: str) -> ImageioFfmpegVideoReader:
+        """Check and probe ``path``; the returned reader owns every process it starts."""
+        abspath = check_local_video_file(path)
+        info = probe(self.ffmpeg_exe, path, abspath, self.probe_timeout)
+        return ImageioFfmpegVideoReader(self, path, abspath, info)
+
+
+
+class ImageioFfmpegVideoReader:
+    """One opened file. Each call to :meth:`frames` runs one ffmpeg process."""
+
+    def __init__(
+        self, source: ImageioFfmpegFrameSource, path: str, abspath: str, info: VideoInfo
+    ) -> None:
+        self._source = source
+        self._path = path
+        self._abspath = abspath
+        self._info = info
+        self._runs: set[_DecodeRun] = set()
+        self._closed = False
+
+    @property
+    def info(self) -> VideoInfo:
+        """What ffmpeg reported about the file's first video stream."""
+        return self._info
+
+    def frames(self, selection: FrameSelection | None = None) -> Iterator[Frame]:
+        """Decode the selected frames; see :class:`videopipe.ports.VideoReader`."""
+        if self._closed:
+            raise ValueError(f"reader for {self._path!r} is closed")
+        return self._generate(selection or FrameSelection())
+
+    def _generate(self, selection: FrameSelection) -> Iterator[Frame]:
+        if selection.count == 0:
+            return
+        run = _DecodeRun(self._source, self._path, self._abspath, self._info, selection)
+        self._runs.add(run)
+        try:
+            yield from run.frames()
+        finally:
+            run.close()
+            self._runs.discard(run)
+
+    def close(self) -> None:
+        """Stop every ffmpeg process this reader started."""
+        self._closed = True
+        for run in list(self._runs):
+            run.close()
+        self._runs.clear()
+
+    def __enter__(self) -> ImageioFfmpegVideoReader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class _DecodeRun:
+    """One ffmpeg process, the thread that reads its stderr, and a stall watchdog."""
+
+    def __init__(
+        self,
+        source: ImageioFfmpegFrameSource,
+        path: str,
+        abspath: str,
+        info: VideoInfo,
+        selection: FrameSelection,
+    ) -> None:
+        self._path = path
+        self._info = info
+        self._selection = selection
+        self._stall_timeout = source.stall_timeout
+        self._records: queue.Queue[tuple[int, int | None] | None] = queue.Queue()
+        self._size_known = threading.Event()
+        self._size: tuple[int, int] | None = None
+        self._time_base: Fraction | None = None
+        self._first_pts: int | None = None
+        self.decoded = 0
+        self._log: collections.deque[str] = collections.deque(maxlen=200)
+        self._waiting_since: float | None = None
+        self._stalled = False
+        self._stop = threading.Event()
+        self._closed = False
+        self._process = subprocess.Popen(
+            self._command(source.ffmpeg_exe, abspath, selection),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # Ctrl-C reaches Python, which stops ffmpeg itself
+        )
+        assert self._process.stdout is not None and self._process.stderr is not None
+        self._stdout: IO[bytes] = self._process.stdout
+        self._stderr_thread = threading.Thread(
+            target=self._read_stderr, args=(self._process.stderr,), daemon=True,
+            name=f"videopipe-ffmpeg-stderr-{self._process.pid}",
+        )
+        self._watchdog = threading.Thread(
+            target=self._watch, daemon=True, name=f"videopipe-ffmpeg-watchdog-{self._process.pid}"
+        )
+        self._stderr_thread.start()
+        self._watchdog.start()
+
+    @staticmethod
+    def _command(exe: str, abspath: str, selection: FrameSelection) -> list[str]:
+        filters = ["showinfo=checksum=0"]
+        if selection.start or selection.step > 1:
+            # Unselected frames are dropped inside ffmpeg: never converted nor piped.
+            filters.append(
+                f"select='gte(n\\,{selection.start})*not(mod(n-{selection.start}\\,{selection.step}))'"
+            )
+        command = [exe, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info"]
+        command += ["-copyts", "-i", as_ffmpeg_input(abspath), "-map", "0:V:0", "-an", "-sn", "-dn"]
+        command += ["-vf", ",".join(filters), "-fps_mode", "passthrough"]
+        if selection.count is not None:
+            command += ["-frames:v", str(selection.count)]
+        command += ["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+        return command
+
+    # -- threads -------------------------------------------------------------------
+
+    def _read_stderr(self, stream: IO[bytes]) -> None:
+        try:
+            for raw in stream:
+                self._take_line(raw.decode("utf-8", "replace").rstrip("\r\n"))
+        except (OSError, ValueError):  # closed under us during close()
+            pass
+        finally:
+            self._records.put(_END)
+            self._size_known.set()
+
+    def _take_line(self, line: str) -> None:
+        if "Parsed_showinfo" in line:
+            if match := log.SHOWINFO_FRAME.search(line):
+                index = int(match.group("n"))
+                raw_pts = match.group("pts")
+                pts = None if raw_pts == "NOPTS" else int(raw_pts)
+                if index == 0:
+                    self._first_pts = pts
+                self.decoded = index + 1
+                if self._selection.contains(index):
+                    self._records.put((index, pts))
+            elif self._time_base is None:
+                self._time_base = log.time_base(line)
+            return
+        if self._size is None and (size := log.output_size(line)):
+            self._size = size
+            self._size_known.set()
+        self._log.append(line)
+
+    def _watch(self) -> None:
+        interval = min(0.25, self._stall_timeout / 4)
+        while not self._stop.wait(interval):
+            since = self._waiting_since
+            if since is not None and time.monotonic() - since > self._stall_timeout:
+                self._stalled = True
+                self._process.kill()
+                return
+
+    # -- frames ----------------------------------------------------------------------
+
+    def frames(self) -> Iterator[Frame]:
+        self._waiting_since = time.monotonic()
+        self._size_known.wait()
+        self._waiting_since = None
+        if self._size is None:
+            self._finish(frames_yielded=0)
+            return
+        width, height = self._size
+        frame_bytes = width * height * 3
+        wanted = self._selection.count
+        yielded = 0
+        while wanted is None or yielded < wanted:
+            image = np.empty((height, width, 3), dtype=np.uint8)
+            self._waiting_since = time.monotonic()
+            got = self._stdout.readinto(memoryview(image).cast("B"))  # type: ignore[attr-defined]
+            if not got:
+                self._waiting_since = None
+                break
+            if got < frame_bytes:
+                self._waiting_since = None
+                self._finish(frames_yielded=yielded, torn=True)
+                return
+            record = self._records.get()
+            self._waiting_since = None
+            if record is None:
+                raise VideoDecodeError(
+                    self._path, "ffmpeg sent a frame it did not report", frames_read=yielded
+                )
+            index, pts = record
+            yield Frame(index, self._timestamp(index, pts), image)
+            yielded += 1
+        else:
+            return  # every selected frame was read: stop without reading further
+        self._finish(frames_yielded=yielded)
+
+    def _timestamp(self, index: int, pts: int | None) -> float:
+        if pts is None or self._first_pts is None or self._time_base is None:
+            fps = self._info.fps
+            return round(index / fps, 6) if fps else float("nan")
+        return round(float((pts - self._first_pts) * self._time_base), 6)
+
+    def _finish(self, *, frames_yielded: int, torn: bool = False) -> None:
+        """After ffmpeg's output ended: decide between a clean end and an error."""
+        self._waiting_since = time.monotonic()
+        try:
+            returncode = self._process.wait(timeout=self._stall_timeout)
+        except subprocess.TimeoutExpired:
+            self._stalled = True
+            self._process.kill()
+            returncode = self._process.wait()
+        self._waiting_since = None
+        self._stderr_thread.join()
+        if self._stalled:
+            raise DecoderTimeoutError(self._path, self._stall_timeout, self.decoded)
+        problems = log.problem_lines(list(self._log))
+        if returncode != 0 or torn:
+            cause = problems or f"ffmpeg exited with status {returncode}"
+            if frames_yielded == 0 and self.decoded == 0:
+                raise VideoReadError(self._path, cause)
+            raise VideoDecodeError(self._path, cause, frames_read=self.decoded)
+        if self.decoded == 0:
+            detail = f" ({problems})" if problems else ""
+            raise VideoReadError(self._path, f"it holds no decodable video frames{detail}")
+        if problems:
+            # ffmpeg skips what it cannot demux or decode and still exits 0: a damaged
+            # or truncated file would otherwise look like a shorter, healthy one.
+            raise VideoDecodeError(self._path, problems, frames_read=self.decoded)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        self._stdout.close()
+        self._stderr_thread.join()
+        if self._process.stderr is not None:
+            self._process.stderr.close()
+        self._watchdog.join()

@@ -1,0 +1,171 @@
+"""Decoder adapter: OpenCV's ``VideoCapture`` (its FFmpeg backend), in process.
+
+Needs the ``opencv`` extra. The file is first checked and probed with the bundled
+ffmpeg binary, so a file OpenCV cannot open gets the same clear error as on the
+default decoder, and the container tells whether OpenCV's frame count is declared by
+the file (MP4/MOV, AVI) or estimated from duration x fps. A declared count the
+decoder falls short of is reported as an error instead of a silently short video.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from types import ModuleType, TracebackType
+from typing import Any
+
+from videopipe.adapters.decoders._paths import check_local_video_file
+from videopipe.adapters.decoders.imageio_ffmpeg import as_ffmpeg_input, bundled_ffmpeg, probe
+from videopipe.domain.errors import MissingDependencyError, VideoDecodeError, VideoReadError
+from videopipe.domain.model import Frame, FrameSelection, VideoInfo
+
+_DECLARING_CONTAINERS = ("mov,mp4", "avi")
+
+
+def _import_cv2() -> ModuleType:
+    # OpenCV's FFmpeg backend logs decoder errors straight to stderr; errors are
+    # reported through exceptions here instead.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    try:
+        import cv2
+    except ImportError as exc:
+        raise MissingDependencyError("The OpenCV decoder", "opencv") from exc
+    return cv2
+
+
+class OpenCVFrameSource:
+    """Opens videos with ``cv2.VideoCapture(path, cv2.CAP_FFMPEG)``.
+
+    ``timeout`` (seconds) bounds opening the file and each read.
+    """
+
+    name = "opencv"
+
+    def __init__(
+        self, *, ffmpeg_exe: str | None = None, timeout: float = 30.0, threads: int = 0
+    ) -> None:
+        self._cv2 = _import_cv2()
+        self.ffmpeg_exe = ffmpeg_exe or bundled_ffmpeg()
+        self.timeout = timeout
+        self.threads = threads
+
+    def open(self, path: str) -> OpenCVVideoReader:
+        """Check and probe ``path``, then open it with OpenCV."""
+        abspath = check_local_video_file(path)
+        facts = probe(self.ffmpeg_exe, path, abspath, self.timeout)
+        return OpenCVVideoReader(self, path, abspath, facts)
+
+    def capture(self, path: str, abspath: str) -> Any:
+        """A new, opened ``cv2.VideoCapture`` on ``abspath``."""
+        cv2 = self._cv2
+        millis = int(self.timeout * 1000)
+        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, millis, cv2.CAP_PROP_READ_TIMEOUT_MSEC, millis]
+        if self.threads:
+            params += [cv2.CAP_PROP_N_THREADS, self.threads]
+        capture = cv2.VideoCapture(as_ffmpeg_input(abspath), cv2.CAP_FFMPEG, params)
+        if not capture.isOpened():
+            capture.release()
+            raise VideoReadError(path, "OpenCV's FFmpeg backend could not open it")
+        return capture
+
+
+class OpenCVVideoReader:
+    """One opened file; each call to :meth:`frames` reads it from the start."""
+
+    def __init__(
+        self, source: OpenCVFrameSource, path: str, abspath: str, facts: VideoInfo
+    ) -> None:
+        self._source = source
+        self._cv2 = source._cv2
+        self._path = path
+        self._abspath = abspath
+        self._captures: list[Any] = [source.capture(path, abspath)]
+        self._fresh = True
+        self._closed = False
+        cv2 = self._cv2
+        capture = self._captures[0]
+        declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        container = facts.container or ""
+        self._info = VideoInfo(
+            path=path,
+            width=int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            height=int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+            codec=facts.codec,
+            fps=capture.get(cv2.CAP_PROP_FPS) or facts.fps,
+            duration=facts.duration,
+            frame_count=(
+                declared if declared > 0 and container.startswith(_DECLARING_CONTAINERS) else None
+            ),
+            rotation=facts.rotation,
+            container=facts.container,
+        )
+
+    @property
+    def info(self) -> VideoInfo:
+        """What the file declares; ``frame_count`` only where the container stores it."""
+        return self._info
+
+    def frames(self, selection: FrameSelection | None = None) -> Iterator[Frame]:
+        """Decode the selected frames; see :class:`videopipe.ports.VideoReader`."""
+        if self._closed:
+            raise ValueError(f"reader for {self._path!r} is closed")
+        if self._fresh:
+            self._fresh = False
+            capture = self._captures[0]
+        else:
+            capture = self._source.capture(self._path, self._abspath)
+            self._captures.append(capture)
+        return self._generate(capture, selection or FrameSelection())
+
+    def _generate(self, capture: Any, selection: FrameSelection) -> Iterator[Frame]:
+        cv2 = self._cv2
+        index = 0
+        try:
+            while not selection.is_past(index):
+                if not capture.grab():
+                    break
+                if selection.contains(index):
+                    ok, bgr = capture.retrieve()
+                    if not ok or bgr is None:
+                        raise VideoDecodeError(
+                            self._path, f"OpenCV could not convert frame {index}",
+                            frames_read=index, frames_expected=self._info.frame_count,
+                        )
+                    timestamp = round(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0, 6)
+                    yield Frame(index, timestamp, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+                index += 1
+            else:
+                return  # stopped at the end of the selection, not at the end of the file
+            self._check_end(index)
+        finally:
+            capture.release()
+
+    def _check_end(self, decoded: int) -> None:
+        if decoded == 0:
+            raise VideoReadError(self._path, "it holds no decodable video frames")
+        expected = self._info.frame_count
+        if expected is not None and decoded < expected:
+            raise VideoDecodeError(
+                self._path,
+                "the video ends before the frames its container declares",
+                frames_read=decoded,
+                frames_expected=expected,
+            )
+
+    def close(self) -> None:
+        """Release every capture; idempotent."""
+        self._closed = True
+        for capture in self._captures:
+            capture.release()
+        self._captures.clear()
+
+    def __enter__(self) -> OpenCVVideoReader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,39 @@
+"""The public service: the domain's service with the default decoder bound."""
+
+from __future__ import annotations
+
+from videopipe.adapters.decoders import create_frame_source
+from videopipe.domain import service as _domain
+from videopipe.domain.service import ImageBytesMode
+from videopipe.ports.encoding import ImageEncoder
+from videopipe.ports.frames import FrameSource
+from videopipe.ports.runner import PipelineRunner
+
+
+class VideoFilePipelineService(_domain.VideoFilePipelineService):
+    """Runs a pipeline runner over every frame of a video file.
+
+    ``VideoFilePipelineService(runner)`` decodes with the default decoder (the ffmpeg
+    binary bundled by imageio-ffmpeg); pass ``frame_source=`` to use another one, e.g.
+    ``videopipe.adapters.decoders.create_frame_source("opencv")``. Everything else is
+    :class:`videopipe.domain.service.VideoFilePipelineService`.
+    """
+
+    def __init__(
+        self,
+        runner: PipelineRunner,
+        frame_stride: int = 1,
+        max_frames: int | None = None,
+        *,
+        frame_source: FrameSource | None = None,
+        image_bytes: ImageBytesMode = "raw",
+        image_encoder: ImageEncoder | None = None,
+    ) -> None:
+        super().__init__(
+            runner,
+            frame_stride,
+            max_frames,
+            frame_source=frame_source if frame_source is not None else create_frame_source(),
+            image_bytes=image_bytes,
+            image_encoder=image_encoder,
+        )

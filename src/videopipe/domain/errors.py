@@ -1,0 +1,94 @@
+"""The error hierarchy.
+
+Every error videopipe raises derives from :class:`VideoPipeError` *and* from the
+builtin exception a caller would already catch, so ``except FileNotFoundError`` or
+``except ValueError`` keeps working for code that has never heard of videopipe.
+"""
+
+from __future__ import annotations
+
+
+class VideoPipeError(Exception):
+    """Root of every error raised by videopipe itself."""
+
+
+class VideoFileNotFoundError(VideoPipeError, FileNotFoundError):
+    """The video path does not exist."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"Video file not found: {path!r}")
+        self.path = path
+        self.filename = path
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class VideoReadError(VideoPipeError, ValueError):
+    """The path exists but holds no video videopipe can read.
+
+    The message always starts with ``Unable to read video file`` and names the path
+    and the cause.
+    """
+
+    def __init__(self, path: str, cause: str) -> None:
+        super().__init__(f"Unable to read video file {path!r}: {cause}")
+        self.path = path
+        self.cause = cause
+
+
+class NotARegularFileError(VideoReadError):
+    """The path is a directory, FIFO, device, socket or anything but a regular file."""
+
+
+class VideoDecodeError(VideoReadError):
+    """Decoding stopped before the end of the video.
+
+    Raised *after* the frames decoded before the failure were handed to the caller,
+    so a streaming consumer keeps them; ``frames_read`` says how many there were and
+    ``frames_expected`` how many the file declares, when it declares a number.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        cause: str,
+        *,
+        frames_read: int,
+        frames_expected: int | None = None,
+    ) -> None:
+        if frames_expected is None:
+            detail = f"{cause} (after {frames_read} frames were read)"
+        else:
+            detail = f"{cause} ({frames_read} of {frames_expected} frames were read)"
+        super().__init__(path, detail)
+        self.frames_read = frames_read
+        self.frames_expected = frames_expected
+
+
+class DecoderTimeoutError(VideoPipeError, TimeoutError):
+    """The decoder produced nothing for longer than its stall timeout."""
+
+    def __init__(self, path: str, seconds: float, frames_read: int) -> None:
+        super().__init__(
+            f"Decoder stalled on {path!r}: no frame for {seconds:g} s "
+            f"(after {frames_read} frames were read)"
+        )
+        self.path = path
+        self.seconds = seconds
+        self.frames_read = frames_read
+
+
+class ConfigurationError(VideoPipeError, ValueError):
+    """A configuration value or argument is not one videopipe accepts."""
+
+
+class MissingDependencyError(VideoPipeError, ImportError):
+    """An optional extra needed for the chosen adapter is not installed."""
+
+    def __init__(self, what: str, extra: str) -> None:
+        super().__init__(
+            f"{what} needs the optional dependency group {extra!r}: "
+            f'pip install "videopipe[{extra}]"'
+        )
+        self.extra = extra
