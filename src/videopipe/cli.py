@@ -53,9 +53,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("video", metavar="VIDEO", help="path of a local video file")
     run.add_argument("--pipeline", "-p", required=True, metavar="ID", help="pipeline id")
-    run.add_argument("--env", choices=ENVIRONMENTS, help="configuration environment (default: VIDEOPIPE_ENV, else dev)")
+    run.add_argument(
+        "--env",
+        choices=ENVIRONMENTS,
+        help="configuration environment (default: VIDEOPIPE_ENV, else dev)",
+    )
     run.add_argument("--stride", type=_at_least(1), metavar="N", help="process every N-th frame")
-    run.add_argument("--max-frames", type=_at_least(0), metavar="N", help="process at most N frames")
+    run.add_argument(
+        "--max-frames", type=_at_least(0), metavar="N", help="process at most N frames"
+    )
     run.add_argument("--decoder", metavar="NAME", help="decoder: imageio_ffmpeg or opencv")
     return parser
 

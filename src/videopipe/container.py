@@ -139,7 +139,7 @@ def create_container(
     if extra:
         if not Path(extra).is_file():
             raise ConfigurationError(f"configuration file not found: {os.fspath(extra)!r}")
-        container.config.from_yaml(extra, required=True)
+        container.config.from_yaml(os.fspath(extra), required=True)
     for key, variable in (("decoder", "VIDEOPIPE_DECODER"), ("runner", "VIDEOPIPE_RUNNER")):
         value = os.environ.get(variable)
         if value:

@@ -23,8 +23,10 @@ class ImageioEncoder:
 
     def encode(self, image: RGBImage) -> bytes:
         """The image as the bytes of a PNG or JPEG file."""
-        import imageio.v3 as iio
+        import imageio.v3 as iio  # noqa: PLC0415 - only encoding payloads need it
 
         options: dict[str, Any] = {"quality": self.quality} if self.format == "jpeg" else {}
-        encoded: bytes = iio.imwrite("<bytes>", image, extension=_EXTENSIONS[self.format], **options)
+        encoded: bytes = iio.imwrite(
+            "<bytes>", image, extension=_EXTENSIONS[self.format], **options
+        )
         return encoded

@@ -68,14 +68,11 @@ class VideoFilePipelineService:
             )
         if image_bytes not in _IMAGE_BYTES_MODES:
             raise ValueError(
-                f"image_bytes must be one of {', '.join(_IMAGE_BYTES_MODES)}, "
-                f"got {image_bytes!r}"
+                f"image_bytes must be one of {', '.join(_IMAGE_BYTES_MODES)}, got {image_bytes!r}"
             )
         self.runner = runner
         self.frame_stride = _check_int("frame_stride", frame_stride, 1)
-        self.max_frames = (
-            None if max_frames is None else _check_int("max_frames", max_frames, 0)
-        )
+        self.max_frames = None if max_frames is None else _check_int("max_frames", max_frames, 0)
         self.frame_source = frame_source
         self.image_bytes: ImageBytesMode = image_bytes
         self.image_encoder = image_encoder
@@ -148,7 +145,7 @@ class VideoFilePipelineService:
             image_bytes: bytes | memoryview = self.image_encoder.encode(image)
         else:
             contiguous = image if image.flags.c_contiguous else np.ascontiguousarray(image)
-            view = memoryview(contiguous).cast("B").toreadonly()
+            view = memoryview(contiguous.data).cast("B").toreadonly()
             image_bytes = view if self.image_bytes == "raw" else view.tobytes()
         return {
             "frame_index": frame.index,

@@ -58,7 +58,9 @@ def panel_colours(image: npt.NDArray[np.uint8]) -> list[tuple[int, int, int]]:
     for panel in range(3):
         x0, x1 = panel * width // 3, (panel + 1) * width // 3
         margin = max(1, (x1 - x0) // 4)
-        cell = image[band + (height - band) // 4 : height - (height - band) // 4, x0 + margin : x1 - margin]
+        cell = image[
+            band + (height - band) // 4 : height - (height - band) // 4, x0 + margin : x1 - margin
+        ]
         mean = cell.reshape(-1, 3).mean(axis=0)
         colours.append((round(mean[0]), round(mean[1]), round(mean[2])))
     return colours

@@ -20,7 +20,9 @@ _ATTACHED_PIC = "(attached pic)"
 
 SHOWINFO_FRAME = re.compile(r"\bn:\s*(?P<n>\d+) pts:\s*(?P<pts>-?\d+|NOPTS)\b")
 SHOWINFO_TIME_BASE = re.compile(r"config in time_base: (?P<num>\d+)/(?P<den>\d+)")
-OUTPUT_SIZE = re.compile(r"Video: rawvideo \(RGB\[24\][^)]*\), rgb24[^,]*(?:\([^)]*\))?, (\d+)x(\d+)")
+OUTPUT_SIZE = re.compile(
+    r"Video: rawvideo \(RGB\[24\][^)]*\), rgb24[^,]*(?:\([^)]*\))?, (\d+)x(\d+)"
+)
 LEVEL = re.compile(r"\[(?P<level>panic|fatal|error|warning|info|verbose|debug|trace)\] ")
 
 

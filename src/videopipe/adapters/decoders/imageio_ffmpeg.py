@@ -35,12 +35,13 @@ _END = None
 
 def bundled_ffmpeg() -> str:
     """Path of the ffmpeg binary shipped with imageio-ffmpeg (or ``IMAGEIO_FFMPEG_EXE``)."""
-    import imageio_ffmpeg
+    import imageio_ffmpeg  # noqa: PLC0415 - imported when the binary is first needed
 
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
 def as_ffmpeg_input(abspath: str) -> str:
+    """The ``-i`` argument for a local file."""
     # "file:" makes ffmpeg treat the path as a local file, never as a protocol
     # ("concat:a|b", "http://...", "pipe:0", "-").
     return "file:" + abspath
@@ -101,7 +102,6 @@ class ImageioFfmpegFrameSource:
         abspath = check_local_video_file(path)
         info = probe(self.ffmpeg_exe, path, abspath, self.probe_timeout)
         return ImageioFfmpegVideoReader(self, path, abspath, info)
-
 
 
 class ImageioFfmpegVideoReader:
@@ -191,10 +191,13 @@ class _DecodeRun:
             stderr=subprocess.PIPE,
             start_new_session=True,  # Ctrl-C reaches Python, which stops ffmpeg itself
         )
-        assert self._process.stdout is not None and self._process.stderr is not None
+        assert self._process.stdout is not None
+        assert self._process.stderr is not None
         self._stdout: IO[bytes] = self._process.stdout
         self._stderr_thread = threading.Thread(
-            target=self._read_stderr, args=(self._process.stderr,), daemon=True,
+            target=self._read_stderr,
+            args=(self._process.stderr,),
+            daemon=True,
             name=f"videopipe-ffmpeg-stderr-{self._process.pid}",
         )
         self._watchdog = threading.Thread(
@@ -275,7 +278,7 @@ class _DecodeRun:
         while wanted is None or yielded < wanted:
             image = np.empty((height, width, 3), dtype=np.uint8)
             self._waiting_since = time.monotonic()
-            got = self._stdout.readinto(memoryview(image).cast("B"))  # type: ignore[attr-defined]
+            got = self._stdout.readinto(image.data.cast("B"))  # type: ignore[attr-defined]
             if not got:
                 self._waiting_since = None
                 break

@@ -27,7 +27,7 @@ def _import_cv2() -> ModuleType:
     # reported through exceptions here instead.
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     try:
-        import cv2
+        import cv2  # noqa: PLC0415 - optional extra, imported only when chosen
     except ImportError as exc:
         raise MissingDependencyError("The OpenCV decoder", "opencv") from exc
     return cv2
@@ -128,8 +128,10 @@ class OpenCVVideoReader:
                     ok, bgr = capture.retrieve()
                     if not ok or bgr is None:
                         raise VideoDecodeError(
-                            self._path, f"OpenCV could not convert frame {index}",
-                            frames_read=index, frames_expected=self._info.frame_count,
+                            self._path,
+                            f"OpenCV could not convert frame {index}",
+                            frames_read=index,
+                            frames_expected=self._info.frame_count,
                         )
                     timestamp = round(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0, 6)
                     yield Frame(index, timestamp, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))

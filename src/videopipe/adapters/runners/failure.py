@@ -25,7 +25,9 @@ def exception_type(name_or_type: str | type[Exception]) -> type[Exception]:
     found = getattr(builtins, str(name_or_type), None)
     if isinstance(found, type) and issubclass(found, Exception):
         return found
-    raise ValueError(f"exception must be an Exception subclass or a builtin exception name, got {name_or_type!r}")
+    raise ValueError(
+        f"exception must be an Exception subclass or a builtin exception name, got {name_or_type!r}"
+    )
 
 
 class FailureInjectingRunner(CallRecorder):

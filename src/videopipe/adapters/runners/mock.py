@@ -27,7 +27,9 @@ class MockDagPipelineService(CallRecorder):
 
     def __init__(self, *, fail_mode: FailMode | None = None, keep_images: bool = False) -> None:
         if fail_mode is not None and fail_mode not in FAIL_MODES:
-            raise ValueError(f"fail_mode must be None or one of {', '.join(FAIL_MODES)}, got {fail_mode!r}")
+            raise ValueError(
+                f"fail_mode must be None or one of {', '.join(FAIL_MODES)}, got {fail_mode!r}"
+            )
         super().__init__(keep_images=keep_images)
         self.fail_mode = fail_mode
 
