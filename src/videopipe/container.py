@@ -26,8 +26,8 @@ from videopipe.adapters.runners.mock import (
     MockDagPipelineServiceWithMutation,
     add_fields,
 )
+from videopipe.api import VideoFilePipelineService
 from videopipe.domain.errors import ConfigurationError
-from videopipe.domain.service import VideoFilePipelineService
 
 CONFIG_DIR = Path(__file__).parent / "config"
 ENVIRONMENTS: tuple[str, ...] = ("test", "dev", "prod", "bench")

@@ -40,6 +40,10 @@ def bundled_ffmpeg() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
+TEXT_DEMUXERS = frozenset({"tty", "bin", "xbin", "adf", "idf"})
+"""ffmpeg demuxers that turn text or text-mode art into frames: never a video here."""
+
+
 def as_ffmpeg_input(abspath: str) -> str:
     """The ``-i`` argument for a local file."""
     # "file:" makes ffmpeg treat the path as a local file, never as a protocol
@@ -69,6 +73,11 @@ def probe(ffmpeg_exe: str, path: str, abspath: str, timeout: float) -> VideoInfo
             [line for line in lines if "output file must be specified" not in line]
         )
         raise VideoReadError(path, problem or "ffmpeg does not recognise it as a video")
+    if facts.container in TEXT_DEMUXERS:
+        # ffmpeg renders text files (*.txt, *.nfo, *.ans, ...) as "ANSI art" video.
+        raise VideoReadError(
+            path, f"it is a text file, not a video (ffmpeg format {facts.container!r})"
+        )
     if facts.video is None:
         kinds = [kind for kind in ("Audio", "Subtitle", "Data") if f": {kind}:" in text]
         holds = f" (it holds only {', '.join(kinds).lower()} streams)" if kinds else ""
