@@ -18,7 +18,7 @@ _FPS = re.compile(r", (?P<fps>[\d.]+)(?P<k>k?) (?:fps|tbr)")
 _ROTATION = re.compile(r"[Dd]isplay ?[Mm]atrix: rotation of (?P<deg>-?[\d.]+) degrees")
 _ATTACHED_PIC = "(attached pic)"
 
-SHOWINFO_FRAME = re.compile(r"\bn:\s*(?P<n>\d+) pts:\s*(?P<pts>-?\d+|NOPTS)\b")
+SHOWINFO_FRAME_BYTES = re.compile(rb"\bn:\s*(\d+) pts:\s*(-?\d+|NOPTS)\b")
 SHOWINFO_TIME_BASE = re.compile(r"config in time_base: (?P<num>\d+)/(?P<den>\d+)")
 OUTPUT_SIZE = re.compile(
     r"Video: rawvideo \(RGB\[24\][^)]*\), rgb24[^,]*(?:\([^)]*\))?, (\d+)x(\d+)"
