@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from videopipe.adapters.decoders import create_frame_source
 from videopipe.domain import service as _domain
-from videopipe.domain.service import ImageBytesMode
+from videopipe.domain.service import ErrorPolicy, ImageBytesMode
 from videopipe.ports.encoding import ImageEncoder
 from videopipe.ports.frames import FrameSource
 from videopipe.ports.runner import PipelineRunner
@@ -28,6 +28,9 @@ class VideoFilePipelineService(_domain.VideoFilePipelineService):
         frame_source: FrameSource | None = None,
         image_bytes: ImageBytesMode = "raw",
         image_encoder: ImageEncoder | None = None,
+        on_error: ErrorPolicy = "raise",
+        retries: int = 0,
+        runner_timeout: float | None = None,
     ) -> None:
         super().__init__(
             runner,
@@ -36,4 +39,7 @@ class VideoFilePipelineService(_domain.VideoFilePipelineService):
             frame_source=frame_source if frame_source is not None else create_frame_source(),
             image_bytes=image_bytes,
             image_encoder=image_encoder,
+            on_error=on_error,
+            retries=retries,
+            runner_timeout=runner_timeout,
         )

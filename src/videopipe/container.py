@@ -34,6 +34,7 @@ ENVIRONMENTS: tuple[str, ...] = ("test", "dev", "prod", "bench")
 DEFAULT_ENVIRONMENT = "dev"
 RUNNERS: tuple[str, ...] = ("mock", "latency", "mutation", "failure")
 IMAGE_BYTES: tuple[str, ...] = ("raw", "copy", "png", "jpeg")
+ERROR_POLICIES: tuple[str, ...] = ("raise", "skip")
 
 
 def _image_bytes_mode(value: str) -> str:
@@ -51,11 +52,13 @@ class Container(containers.DeclarativeContainer):
             ImageioFfmpegFrameSource,
             probe_timeout=config.decoders.imageio_ffmpeg.probe_timeout.as_float(),
             stall_timeout=config.decoders.imageio_ffmpeg.stall_timeout.as_float(),
+            max_frame_pixels=config.max_frame_pixels,
         ),
         opencv=providers.Singleton(
             OpenCVFrameSource,
             timeout=config.decoders.opencv.timeout.as_float(),
             threads=config.decoders.opencv.threads.as_int(),
+            max_frame_pixels=config.max_frame_pixels,
         ),
     )
 
@@ -107,6 +110,9 @@ class Container(containers.DeclarativeContainer):
         frame_source=frame_source,
         image_bytes=providers.Callable(_image_bytes_mode, config.image_bytes),
         image_encoder=image_encoder,
+        on_error=config.on_error,
+        retries=config.retries.as_int(),
+        runner_timeout=config.runner_timeout,
     )
 
 
@@ -156,6 +162,7 @@ def _validate(config: dict[str, Any]) -> None:
         "decoder": tuple(DECODERS),
         "runner": RUNNERS,
         "image_bytes": IMAGE_BYTES,
+        "on_error": ERROR_POLICIES,
     }
     for key, valid in choices.items():
         if config.get(key) not in valid:

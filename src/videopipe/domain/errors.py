@@ -66,6 +66,23 @@ class VideoDecodeError(VideoReadError):
         self.frames_expected = frames_expected
 
 
+class FrameTooLargeError(VideoReadError):
+    """The video's frames have more pixels than the configured limit.
+
+    Raised from the file's header, before any frame buffer is allocated.
+    """
+
+    def __init__(self, path: str, width: int, height: int, limit: int) -> None:
+        super().__init__(
+            path,
+            f"its frames are {width}x{height} = {width * height} pixels, over the limit of "
+            f"{limit} pixels per frame (setting max_frame_pixels)",
+        )
+        self.width = width
+        self.height = height
+        self.limit = limit
+
+
 class DecoderTimeoutError(VideoPipeError, TimeoutError):
     """The decoder produced nothing for longer than its stall timeout."""
 
@@ -77,6 +94,22 @@ class DecoderTimeoutError(VideoPipeError, TimeoutError):
         self.path = path
         self.seconds = seconds
         self.frames_read = frames_read
+
+
+class RunnerTimeoutError(VideoPipeError, TimeoutError):
+    """A runner call took longer than the per-frame timeout (setting runner_timeout).
+
+    The call is abandoned: Python cannot stop a running thread, so it finishes in the
+    background, and the run goes on (or stops) as the error policy says.
+    """
+
+    def __init__(self, pipeline_id: str, frame_index: int, seconds: float) -> None:
+        super().__init__(
+            f"pipeline {pipeline_id!r} took longer than {seconds:g} s on frame {frame_index}"
+        )
+        self.pipeline_id = pipeline_id
+        self.frame_index = frame_index
+        self.seconds = seconds
 
 
 class ConfigurationError(VideoPipeError, ValueError):

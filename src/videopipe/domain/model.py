@@ -104,12 +104,23 @@ class FrameSelection:
 
 @dataclass(frozen=True, slots=True)
 class FrameResult:
-    """The runner's output for one frame."""
+    """The runner's output for one frame.
+
+    ``error`` is set (and ``result`` is ``None``) only for a frame skipped under the
+    ``skip`` error policy: ``{"type": ..., "message": ..., "attempts": ...}``.
+    """
 
     frame_index: int
     timestamp: float
-    result: dict[str, Any]
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The seed contract's shape: ``{"frame_index": i, "result": output}``."""
-        return {"frame_index": self.frame_index, "result": self.result}
+        """The seed contract's shape: ``{"frame_index": i, "result": output}``.
+
+        A skipped frame also has ``"error"``.
+        """
+        item: dict[str, Any] = {"frame_index": self.frame_index, "result": self.result}
+        if self.error is not None:
+            item["error"] = self.error
+        return item

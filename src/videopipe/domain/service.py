@@ -8,10 +8,19 @@ from typing import Any, Literal
 
 import numpy as np
 
+from videopipe.domain.calls import TimedCalls
 from videopipe.domain.model import Frame, FrameResult, FrameSelection, VideoInfo
 from videopipe.ports.encoding import ImageEncoder
 from videopipe.ports.frames import FrameSource
 from videopipe.ports.runner import PipelineRunner
+
+ErrorPolicy = Literal["raise", "skip"]
+"""What a frame whose runner call failed (after its retries) does to the run.
+
+``raise``: the runner's exception propagates and the run stops. ``skip``: the run goes
+on; that frame's result is ``None`` and its item gains ``"error": {"type", "message",
+"attempts"}``.
+"""
 
 ImageBytesMode = Literal["raw", "copy"]
 """How ``payload["image_bytes"]`` is made when no encoder is given.
@@ -21,6 +30,7 @@ ImageBytesMode = Literal["raw", "copy"]
 """
 
 _IMAGE_BYTES_MODES: tuple[str, ...] = ("raw", "copy")
+_ERROR_POLICIES: tuple[str, ...] = ("raise", "skip")
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
@@ -49,6 +59,11 @@ class VideoFilePipelineService:
     ``max_frames`` caps how many frames are processed (``None``: all). The frame
     source (decoder) is a required keyword here; ``videopipe.VideoFilePipelineService``
     is this class with the default decoder bound.
+
+    A failing runner call is retried ``retries`` times, then ``on_error`` decides
+    (:data:`ErrorPolicy`). ``runner_timeout`` (seconds) bounds each call: a call that
+    takes longer fails with :class:`~videopipe.domain.errors.RunnerTimeoutError`.
+    Decoder errors are never retried or skipped: they always propagate.
     """
 
     def __init__(
@@ -60,6 +75,9 @@ class VideoFilePipelineService:
         frame_source: FrameSource,
         image_bytes: ImageBytesMode = "raw",
         image_encoder: ImageEncoder | None = None,
+        on_error: ErrorPolicy = "raise",
+        retries: int = 0,
+        runner_timeout: float | None = None,
     ) -> None:
         if not callable(getattr(runner, "run_pipeline", None)):
             raise TypeError(
@@ -70,12 +88,27 @@ class VideoFilePipelineService:
             raise ValueError(
                 f"image_bytes must be one of {', '.join(_IMAGE_BYTES_MODES)}, got {image_bytes!r}"
             )
+        if on_error not in _ERROR_POLICIES:
+            raise ValueError(
+                f"on_error must be one of {', '.join(_ERROR_POLICIES)}, got {on_error!r}"
+            )
+        if runner_timeout is not None and (
+            isinstance(runner_timeout, bool)
+            or not isinstance(runner_timeout, int | float)
+            or not runner_timeout > 0
+        ):
+            raise ValueError(
+                f"runner_timeout must be a number of seconds > 0, got {runner_timeout!r}"
+            )
         self.runner = runner
         self.frame_stride = _check_int("frame_stride", frame_stride, 1)
         self.max_frames = None if max_frames is None else _check_int("max_frames", max_frames, 0)
         self.frame_source = frame_source
         self.image_bytes: ImageBytesMode = image_bytes
         self.image_encoder = image_encoder
+        self.on_error: ErrorPolicy = on_error
+        self.retries = _check_int("retries", retries, 0)
+        self.runner_timeout = None if runner_timeout is None else float(runner_timeout)
 
     @property
     def selection(self) -> FrameSelection:
@@ -123,15 +156,20 @@ class VideoFilePipelineService:
         return self._generate(pipeline_id, os.fspath(path))
 
     def _generate(self, pipeline_id: str, path: str) -> Iterator[FrameResult]:
-        with self.frame_source.open(path) as reader:
-            frames = reader.frames(self.selection)
-            try:
-                for frame in frames:
-                    yield self._run_one(pipeline_id, path, frame)
-            finally:
-                close = getattr(frames, "close", None)
-                if close is not None:
-                    close()
+        timed = None if self.runner_timeout is None else TimedCalls(self.runner_timeout)
+        try:
+            with self.frame_source.open(path) as reader:
+                frames = reader.frames(self.selection)
+                try:
+                    for frame in frames:
+                        yield self._run_one(pipeline_id, path, frame, timed)
+                finally:
+                    close = getattr(frames, "close", None)
+                    if close is not None:
+                        close()
+        finally:
+            if timed is not None:
+                timed.close()
 
     def video_info(self, path: str | os.PathLike[str]) -> VideoInfo:
         """Open the file with this service's decoder and report what it declares."""
@@ -156,18 +194,34 @@ class VideoFilePipelineService:
             "height": frame.height,
         }
 
-    def _run_one(self, pipeline_id: str, path: str, frame: Frame) -> FrameResult:
-        payload = self.build_payload(frame)
-        try:
-            output = self.runner.run_pipeline(pipeline_id, payload)
-        except Exception as exc:
-            exc.add_note(
-                f"videopipe: raised by {type(self.runner).__name__}.run_pipeline for "
-                f"pipeline {pipeline_id!r} on frame {frame.index} "
-                f"(t={frame.timestamp:.6f}s) of {path!r}"
-            )
-            raise
-        return FrameResult(frame.index, frame.timestamp, output)
+    def _run_one(
+        self, pipeline_id: str, path: str, frame: Frame, timed: TimedCalls | None
+    ) -> FrameResult:
+        attempts = 0
+        while True:
+            attempts += 1
+            payload = self.build_payload(frame)
+            try:
+                if timed is None:
+                    output = self.runner.run_pipeline(pipeline_id, payload)
+                else:
+                    output = timed.call(
+                        pipeline_id, frame.index, self.runner.run_pipeline, pipeline_id, payload
+                    )
+            except Exception as exc:
+                if attempts <= self.retries:
+                    continue
+                if self.on_error == "skip":
+                    error = {"type": type(exc).__name__, "message": str(exc), "attempts": attempts}
+                    return FrameResult(frame.index, frame.timestamp, None, error)
+                exc.add_note(
+                    f"videopipe: raised by {type(self.runner).__name__}.run_pipeline for "
+                    f"pipeline {pipeline_id!r} on frame {frame.index} "
+                    f"(t={frame.timestamp:.6f}s) of {path!r}"
+                    + (f" after {attempts} attempts" if attempts > 1 else "")
+                )
+                raise
+            return FrameResult(frame.index, frame.timestamp, output)
 
     @staticmethod
     def _check_pipeline_id(pipeline_id: object) -> None:

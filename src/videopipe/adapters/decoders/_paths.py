@@ -7,6 +7,7 @@ import os
 import stat
 
 from videopipe.domain.errors import (
+    FrameTooLargeError,
     NotARegularFileError,
     VideoFileNotFoundError,
     VideoReadError,
@@ -53,3 +54,9 @@ def check_local_video_file(path: str) -> str:
     if not head:
         raise VideoReadError(path, "the file is empty")
     return os.path.abspath(path)
+
+
+def check_frame_pixels(path: str, width: int, height: int, limit: int | None) -> None:
+    """Refuse frames of more than ``limit`` pixels before anything is allocated for them."""
+    if limit is not None and width * height > limit:
+        raise FrameTooLargeError(path, width, height, limit)

@@ -14,15 +14,18 @@ import contextlib
 import fcntl
 import os
 import selectors
+import signal
 import subprocess
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from fractions import Fraction
 from types import TracebackType
 
 import numpy as np
 
 from videopipe.adapters.decoders import _ffmpeg_log as log
-from videopipe.adapters.decoders._paths import check_local_video_file
+from videopipe.adapters.decoders._index import declared_frame_count, expected_frame_count
+from videopipe.adapters.decoders._paths import check_frame_pixels, check_local_video_file
 from videopipe.domain.errors import (
     DecoderTimeoutError,
     VideoDecodeError,
@@ -37,6 +40,9 @@ def bundled_ffmpeg() -> str:
 
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
+
+DEFAULT_MAX_FRAME_PIXELS = 1 << 26
+"""67,108,864 pixels (8192 x 8192): larger frames are refused unless configured."""
 
 TEXT_DEMUXERS = frozenset({"tty", "bin", "xbin", "adf", "idf"})
 """ffmpeg demuxers that turn text or text-mode art into frames: never a video here."""
@@ -88,7 +94,8 @@ class ImageioFfmpegFrameSource:
 
     ``probe_timeout`` bounds the header probe; ``stall_timeout`` is how long a read may
     wait for ffmpeg's next frame before the process is killed and
-    :class:`DecoderTimeoutError` is raised.
+    :class:`DecoderTimeoutError` is raised; a video whose frames have more than
+    ``max_frame_pixels`` pixels is refused from its header (:class:`FrameTooLargeError`).
     """
 
     name = "imageio_ffmpeg"
@@ -99,16 +106,20 @@ class ImageioFfmpegFrameSource:
         ffmpeg_exe: str | None = None,
         probe_timeout: float = 30.0,
         stall_timeout: float = 30.0,
+        max_frame_pixels: int | None = DEFAULT_MAX_FRAME_PIXELS,
     ) -> None:
         self.ffmpeg_exe = ffmpeg_exe or bundled_ffmpeg()
         self.probe_timeout = probe_timeout
         self.stall_timeout = stall_timeout
+        self.max_frame_pixels = max_frame_pixels
 
     def open(self, path: str) -> ImageioFfmpegVideoReader:
         """Check and probe ``path``; the returned reader owns every process it starts."""
         abspath = check_local_video_file(path)
         info = probe(self.ffmpeg_exe, path, abspath, self.probe_timeout)
-        return ImageioFfmpegVideoReader(self, path, abspath, info)
+        check_frame_pixels(path, info.width, info.height, self.max_frame_pixels)
+        declared = declared_frame_count(abspath, self.probe_timeout)
+        return ImageioFfmpegVideoReader(self, path, abspath, replace(info, frame_count=declared))
 
 
 class ImageioFfmpegVideoReader:
@@ -182,9 +193,11 @@ class _DecodeRun:
         selection: FrameSelection,
     ) -> None:
         self._path = path
+        self._abspath = abspath
         self._info = info
         self._selection = selection
         self._stall_timeout = source.stall_timeout
+        self._max_frame_pixels = source.max_frame_pixels
         self._records: collections.deque[tuple[int, int | None]] = collections.deque()
         self._size: tuple[int, int] | None = None
         self._time_base: Fraction | None = None
@@ -237,7 +250,7 @@ class _DecodeRun:
             return []
         events = selector.select(self._stall_timeout)
         if not events:
-            self._process.kill()
+            self._kill()
             raise DecoderTimeoutError(self._path, self._stall_timeout, self.decoded)
         return [key.fd for key, _ in events]
 
@@ -310,6 +323,7 @@ class _DecodeRun:
             self._finish(frames_yielded=0)
             return
         width, height = self._size
+        check_frame_pixels(self._path, width, height, self._max_frame_pixels)
         frame_bytes = width * height * 3
         wanted = self._selection.count
         yielded = 0
@@ -347,28 +361,47 @@ class _DecodeRun:
         try:
             returncode = self._process.wait(timeout=self._stall_timeout)
         except subprocess.TimeoutExpired:
-            self._process.kill()
+            self._kill()
             raise DecoderTimeoutError(self._path, self._stall_timeout, self.decoded) from None
         problems = log.problem_lines(list(self._log))
+        expected = self._expected_frames()
         if returncode != 0 or torn:
             cause = problems or f"ffmpeg exited with status {returncode}"
             if frames_yielded == 0 and self.decoded == 0:
                 raise VideoReadError(self._path, cause)
-            raise VideoDecodeError(self._path, cause, frames_read=self.decoded)
+            raise VideoDecodeError(
+                self._path, cause, frames_read=self.decoded, frames_expected=expected
+            )
         if self.decoded == 0:
             detail = f" ({problems})" if problems else ""
             raise VideoReadError(self._path, f"it holds no decodable video frames{detail}")
-        if problems:
+        if problems or (expected is not None and self.decoded < expected):
             # ffmpeg skips what it cannot demux or decode and still exits 0: a damaged
             # or truncated file would otherwise look like a shorter, healthy one.
-            raise VideoDecodeError(self._path, problems, frames_read=self.decoded)
+            cause = problems or "the video ends before the frames its index declares"
+            raise VideoDecodeError(
+                self._path, cause, frames_read=self.decoded, frames_expected=expected
+            )
+
+    def _expected_frames(self) -> int | None:
+        """The frames the file's index says a full read gives (only when it came up short)."""
+        declared = self._info.frame_count
+        if declared is None or self.decoded >= declared:
+            return declared
+        return expected_frame_count(self._abspath, declared, self._stall_timeout)
+
+    def _kill(self) -> None:
+        """Kill ffmpeg and anything it started (its own process group)."""
+        if self._process.returncode is not None:
+            return  # already reaped: its pid may belong to someone else by now
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signal.SIGKILL)
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        if self._process.poll() is None:
-            self._process.kill()
+        self._kill()  # also when ffmpeg exited unreaped: nothing it started may outlive us
         self._process.wait()
         self._both.close()
         self._err_only.close()

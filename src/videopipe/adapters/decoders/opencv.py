@@ -2,24 +2,29 @@
 
 Needs the ``opencv`` extra. The file is first checked and probed with the bundled
 ffmpeg binary, so a file OpenCV cannot open gets the same clear error as on the
-default decoder, and the container tells whether OpenCV's frame count is declared by
-the file (MP4/MOV, AVI) or estimated from duration x fps. A declared count the
-decoder falls short of is reported as an error instead of a silently short video.
+default decoder. OpenCV's own frame count is an estimate for most containers; the
+count the file's index declares (read with PyAV) is used instead, and a read that
+falls short of it is reported as an error instead of a silently short video.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from types import ModuleType, TracebackType
 from typing import Any
 
-from videopipe.adapters.decoders._paths import check_local_video_file
-from videopipe.adapters.decoders.imageio_ffmpeg import as_ffmpeg_input, bundled_ffmpeg, probe
+from videopipe.adapters.decoders._index import declared_frame_count, expected_frame_count
+from videopipe.adapters.decoders._paths import check_frame_pixels, check_local_video_file
+from videopipe.adapters.decoders.imageio_ffmpeg import (
+    DEFAULT_MAX_FRAME_PIXELS,
+    as_ffmpeg_input,
+    bundled_ffmpeg,
+    probe,
+)
 from videopipe.domain.errors import MissingDependencyError, VideoDecodeError, VideoReadError
 from videopipe.domain.model import Frame, FrameSelection, VideoInfo
-
-_DECLARING_CONTAINERS = ("mov,mp4", "avi")
 
 
 def _import_cv2() -> ModuleType:
@@ -42,18 +47,26 @@ class OpenCVFrameSource:
     name = "opencv"
 
     def __init__(
-        self, *, ffmpeg_exe: str | None = None, timeout: float = 30.0, threads: int = 0
+        self,
+        *,
+        ffmpeg_exe: str | None = None,
+        timeout: float = 30.0,
+        threads: int = 0,
+        max_frame_pixels: int | None = DEFAULT_MAX_FRAME_PIXELS,
     ) -> None:
         self._cv2 = _import_cv2()
         self.ffmpeg_exe = ffmpeg_exe or bundled_ffmpeg()
         self.timeout = timeout
         self.threads = threads
+        self.max_frame_pixels = max_frame_pixels
 
     def open(self, path: str) -> OpenCVVideoReader:
         """Check and probe ``path``, then open it with OpenCV."""
         abspath = check_local_video_file(path)
         facts = probe(self.ffmpeg_exe, path, abspath, self.timeout)
-        return OpenCVVideoReader(self, path, abspath, facts)
+        check_frame_pixels(path, facts.width, facts.height, self.max_frame_pixels)
+        declared = declared_frame_count(abspath, self.timeout)
+        return OpenCVVideoReader(self, path, abspath, replace(facts, frame_count=declared))
 
     def capture(self, path: str, abspath: str) -> Any:
         """A new, opened ``cv2.VideoCapture`` on ``abspath``."""
@@ -84,8 +97,6 @@ class OpenCVVideoReader:
         self._closed = False
         cv2 = self._cv2
         capture = self._captures[0]
-        declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        container = facts.container or ""
         self._info = VideoInfo(
             path=path,
             width=int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
@@ -93,9 +104,7 @@ class OpenCVVideoReader:
             codec=facts.codec,
             fps=capture.get(cv2.CAP_PROP_FPS) or facts.fps,
             duration=facts.duration,
-            frame_count=(
-                declared if declared > 0 and container.startswith(_DECLARING_CONTAINERS) else None
-            ),
+            frame_count=facts.frame_count,
             rotation=facts.rotation,
             container=facts.container,
         )
@@ -145,8 +154,11 @@ class OpenCVVideoReader:
     def _check_end(self, decoded: int) -> None:
         if decoded == 0:
             raise VideoReadError(self._path, "it holds no decodable video frames")
-        expected = self._info.frame_count
-        if expected is not None and decoded < expected:
+        declared = self._info.frame_count
+        if declared is None or decoded >= declared:
+            return
+        expected = expected_frame_count(self._abspath, declared, self._source.timeout)
+        if decoded < expected:
             raise VideoDecodeError(
                 self._path,
                 "the video ends before the frames its container declares",
