@@ -10,7 +10,7 @@ from videopipe.adapters.decoders.imageio_ffmpeg import ImageioFfmpegFrameSource
 from videopipe.adapters.decoders.opencv import OpenCVFrameSource
 from videopipe.adapters.encoders import ImageioEncoder
 from videopipe.container import ENVIRONMENTS, IMAGE_BYTES, RUNNERS, create_container
-from videopipe.domain.errors import ConfigurationError
+from videopipe.domain.errors import ConfigurationError, FrameTooLargeError
 from videopipe.domain.service import VideoFilePipelineService
 from videopipe.ports import FrameSource, PipelineRunner
 from videopipe.testing import (
@@ -135,3 +135,40 @@ def test_the_wired_service_runs_end_to_end(indexed_video: Path) -> None:
     results = container.video_service().run_on_file("demo", indexed_video)
     assert [item["frame_index"] for item in results] == [0, 10, 20]
     assert len(container.runner().calls) == 3
+
+
+def test_policy_timeout_and_limit_settings_reach_the_service_and_decoders() -> None:
+    container = create_container(
+        "test",
+        overrides={
+            "on_error": "skip",
+            "retries": 2,
+            "runner_timeout": 1.5,
+            "max_frame_pixels": 1000,
+            "decoder": "opencv",
+        },
+    )
+    service = container.video_service()
+    assert (service.on_error, service.retries, service.runner_timeout) == ("skip", 2, 1.5)
+    assert container.frame_source().max_frame_pixels == 1000
+
+
+def test_defaults_raise_with_no_retries_no_timeout_and_an_8k_pixel_limit() -> None:
+    container = create_container("prod")
+    service = container.video_service()
+    assert (service.on_error, service.retries, service.runner_timeout) == ("raise", 0, None)
+    assert container.frame_source().max_frame_pixels == 8192 * 8192
+
+
+def test_an_unknown_error_policy_names_the_valid_ones() -> None:
+    with pytest.raises(ConfigurationError, match=r"on_error='ignore'.*valid values: raise, skip"):
+        create_container("test", overrides={"on_error": "ignore"})
+
+
+def test_the_pixel_limit_refuses_a_video_from_its_header(indexed_video: Path) -> None:
+    for decoder in DECODER_TYPES:
+        container = create_container(
+            "test", overrides={"decoder": decoder, "max_frame_pixels": 160 * 120 - 1}
+        )
+        with pytest.raises(FrameTooLargeError, match="160x120 = 19200 pixels"):
+            container.video_service().run_on_file("demo", indexed_video)
