@@ -10,13 +10,21 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from videopipe.container import ENVIRONMENTS, create_container
-from videopipe.domain.errors import ConfigurationError, VideoPipeError
+from videopipe.domain.errors import (
+    ConfigurationError,
+    MissingDependencyError,
+    PipelineNotFoundError,
+    PipelineSpecError,
+    PluginError,
+    VideoPipeError,
+)
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INPUT = 3
-EXIT_RUNNER = 4
+EXIT_PIPELINE = 4
+EXIT_RUNNER = 5
 
 
 def _json_default(value: Any) -> Any:
@@ -91,6 +99,17 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def exit_code_for(error: Exception) -> int:
+    """The exit code of each kind of failure."""
+    if isinstance(error, ConfigurationError):
+        return EXIT_USAGE
+    if isinstance(error, PipelineNotFoundError | PipelineSpecError | MissingDependencyError):
+        return EXIT_PIPELINE
+    if isinstance(error, VideoPipeError) and not isinstance(error, PluginError):
+        return EXIT_INPUT
+    return EXIT_RUNNER  # a plugin's or the runner's own failure
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``videopipe`` console script."""
     args = _parser().parse_args(argv)
@@ -104,12 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("videopipe: interrupted", file=sys.stderr)
         return 130
-    except ConfigurationError as exc:
-        print(f"videopipe: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except VideoPipeError as exc:
-        print(f"videopipe: error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    except Exception as exc:  # a runner's own failure
-        print(f"videopipe: error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_RUNNER
+    except Exception as exc:
+        name = "" if isinstance(exc, VideoPipeError) else f"{type(exc).__name__}: "
+        print(f"videopipe: error: {name}{exc}", file=sys.stderr)
+        return exit_code_for(exc)

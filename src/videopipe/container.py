@@ -19,6 +19,9 @@ from videopipe.adapters.decoders import DECODERS
 from videopipe.adapters.decoders.imageio_ffmpeg import ImageioFfmpegFrameSource
 from videopipe.adapters.decoders.opencv import OpenCVFrameSource
 from videopipe.adapters.encoders import ImageioEncoder
+from videopipe.adapters.plugins import PluginRegistry
+from videopipe.adapters.runners.dag import DagPipelineRunner, PipelineLibrary
+from videopipe.adapters.runners.dag.library import search_path_from
 from videopipe.adapters.runners.failure import FailureInjectingRunner
 from videopipe.adapters.runners.mock import (
     MockDagPipelineService,
@@ -32,7 +35,7 @@ from videopipe.domain.errors import ConfigurationError
 CONFIG_DIR = Path(__file__).parent / "config"
 ENVIRONMENTS: tuple[str, ...] = ("test", "dev", "prod", "bench")
 DEFAULT_ENVIRONMENT = "dev"
-RUNNERS: tuple[str, ...] = ("mock", "latency", "mutation", "failure")
+RUNNERS: tuple[str, ...] = ("dag", "mock", "latency", "mutation", "failure")
 IMAGE_BYTES: tuple[str, ...] = ("raw", "copy", "png", "jpeg")
 ERROR_POLICIES: tuple[str, ...] = ("raise", "skip")
 
@@ -62,8 +65,17 @@ class Container(containers.DeclarativeContainer):
         ),
     )
 
+    plugin_registry = providers.Singleton(PluginRegistry)
+
+    pipeline_library = providers.Singleton(
+        PipelineLibrary,
+        providers.Callable(search_path_from, config.pipeline_paths),
+        registry=plugin_registry,
+    )
+
     runner = providers.Selector(
         config.runner,
+        dag=providers.Singleton(DagPipelineRunner, library=pipeline_library),
         mock=providers.Singleton(
             MockDagPipelineService,
             fail_mode=config.runners.mock.fail_mode,

@@ -48,11 +48,12 @@ def test_run_prints_one_json_line_per_frame_matching_the_library(indexed_video: 
 
 
 def test_the_shipped_sample_runs_with_the_default_configuration() -> None:
-    done = videopipe("run", str(SAMPLE), "--pipeline", "demo")
+    done = videopipe("run", str(SAMPLE), "--pipeline", "motion")
     assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert len(lines) == 100
-    assert json.loads(lines[-1])["frame_index"] == 99
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["frame_index"] for line in lines] == list(range(100))
+    assert lines[0]["result"] == {"motion": {"score": 0.0, "moving": False, "box": None}}
+    assert all(line["result"]["motion"]["moving"] for line in lines[1:])
 
 
 def test_python_dash_m_works_like_the_script(indexed_video: Path) -> None:
@@ -64,7 +65,7 @@ def test_python_dash_m_works_like_the_script(indexed_video: Path) -> None:
             "run",
             str(indexed_video),
             "-p",
-            "demo",
+            "motion",
             "--max-frames",
             "2",
         ],
@@ -78,9 +79,10 @@ def test_python_dash_m_works_like_the_script(indexed_video: Path) -> None:
 
 
 def test_opencv_decoder_gives_the_same_lines(indexed_video: Path) -> None:
-    default = videopipe("run", str(indexed_video), "-p", "demo")
-    opencv = videopipe("run", str(indexed_video), "-p", "demo", "--decoder", "opencv")
+    default = videopipe("run", str(indexed_video), "-p", "motion")
+    opencv = videopipe("run", str(indexed_video), "-p", "motion", "--decoder", "opencv")
     assert opencv.returncode == 0, opencv.stderr
+    assert len(opencv.stdout.splitlines()) == 30
     assert opencv.stdout == default.stdout
 
 
@@ -88,6 +90,8 @@ def test_opencv_decoder_gives_the_same_lines(indexed_video: Path) -> None:
     ("args", "code", "message"),
     [
         (["run", "missing.mp4", "-p", "demo"], 3, "Video file not found"),
+        (["run", "{video}", "-p", "nope"], 4, "Pipeline not found: 'nope'. Known pipelines: "),
+        (["run", "{video}", "-p", "../etc/passwd"], 4, "a pipeline id is a name"),
         (["run", "{corrupt}", "-p", "demo"], 3, "Unable to read video file"),
         (["run", "{video}", "-p", "demo", "--stride", "0"], 2, "must be >= 1"),
         (["run", "{video}", "-p", "demo", "--env", "staging"], 2, "invalid choice"),
@@ -110,13 +114,13 @@ def test_errors_give_one_line_and_a_distinct_exit_code(
     assert done.stdout == ""
 
 
-def test_a_runner_failure_exits_4_after_the_frames_already_printed(
+def test_a_runner_failure_exits_5_after_the_frames_already_printed(
     indexed_video: Path, tmp_path: Path
 ) -> None:
     config = tmp_path / "fail.yaml"
     config.write_text("runner: failure\nrunners:\n  failure:\n    fail_at: [2]\n")
     done = videopipe("run", str(indexed_video), "-p", "demo", env={"VIDEOPIPE_CONFIG": str(config)})
-    assert done.returncode == 4
+    assert done.returncode == 5
     assert [json.loads(line)["frame_index"] for line in done.stdout.splitlines()] == [0, 1]
     assert "RuntimeError: injected failure (frame 2" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1

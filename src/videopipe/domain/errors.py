@@ -125,3 +125,46 @@ class MissingDependencyError(VideoPipeError, ImportError):
             f'pip install "videopipe[{extra}]"'
         )
         self.extra = extra
+
+
+class PipelineNotFoundError(VideoPipeError, FileNotFoundError):
+    """No pipeline with that id is on the search path."""
+
+    def __init__(self, pipeline_id: str, known: list[str], searched: list[str]) -> None:
+        listing = ", ".join(known) if known else "none"
+        super().__init__(
+            f"Pipeline not found: {pipeline_id!r}. Known pipelines: {listing} "
+            f"(searched: {', '.join(searched)})"
+        )
+        self.pipeline_id = pipeline_id
+        self.known = known
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class PipelineSpecError(VideoPipeError, ValueError):
+    """A pipeline file (or id) is not a valid pipeline; raised when it loads."""
+
+    def __init__(self, source: str, problem: str, *, node: str | None = None) -> None:
+        where = f"{source}, node {node!r}" if node else source
+        super().__init__(f"Invalid pipeline {where}: {problem}")
+        self.source = source
+        self.node = node
+        self.problem = problem
+
+
+class PluginError(VideoPipeError, RuntimeError):
+    """A plugin raised while processing a frame (the plugin's exception is the cause)."""
+
+    def __init__(
+        self, pipeline_id: str, node: str, plugin: str, frame_index: int, cause: BaseException
+    ) -> None:
+        super().__init__(
+            f"Plugin {plugin!r} (node {node!r} of pipeline {pipeline_id!r}) failed on frame "
+            f"{frame_index}: {type(cause).__name__}: {cause}"
+        )
+        self.pipeline_id = pipeline_id
+        self.node = node
+        self.plugin = plugin
+        self.frame_index = frame_index

@@ -176,8 +176,8 @@ class VideoFilePipelineService:
         with self.frame_source.open(os.fspath(path)) as reader:
             return reader.info
 
-    def build_payload(self, frame: Frame) -> dict[str, Any]:
-        """The dict handed to the runner for one frame."""
+    def build_payload(self, frame: Frame, path: str | None = None) -> dict[str, Any]:
+        """The dict handed to the runner for one frame of the video at ``path``."""
         image = frame.image
         if self.image_encoder is not None:
             image_bytes: bytes | memoryview = self.image_encoder.encode(image)
@@ -192,6 +192,7 @@ class VideoFilePipelineService:
             "image_bytes": image_bytes,
             "width": frame.width,
             "height": frame.height,
+            "video_path": path,
         }
 
     def _run_one(
@@ -200,7 +201,7 @@ class VideoFilePipelineService:
         attempts = 0
         while True:
             attempts += 1
-            payload = self.build_payload(frame)
+            payload = self.build_payload(frame, path)
             try:
                 if timed is None:
                     output = self.runner.run_pipeline(pipeline_id, payload)

@@ -10,8 +10,10 @@ class PipelineRunner(Protocol):
     """Runs the pipeline named ``pipeline_id`` on one frame's payload.
 
     The payload holds ``frame_index``, ``timestamp`` (seconds), ``image`` (RGB uint8,
-    shape ``(height, width, 3)``), ``image_bytes``, ``width`` and ``height``. The
-    runner returns a dict; whatever it raises reaches the caller with its own type.
+    shape ``(height, width, 3)``), ``image_bytes``, ``width``, ``height`` and
+    ``video_path`` (the file the frame comes from; stateful runners start over when it
+    changes). The runner returns a dict; whatever it raises reaches the caller with its
+    own type.
     """
 
     def run_pipeline(self, pipeline_id: str, payload: dict[str, Any]) -> dict[str, Any]:

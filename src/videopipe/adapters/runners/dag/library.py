@@ -1,0 +1,101 @@
+"""Finding pipelines by id on a search path, and caching what was loaded."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from videopipe.adapters.plugins import PluginRegistry
+from videopipe.adapters.runners.dag.spec import Pipeline, load_pipeline
+from videopipe.domain.errors import PipelineNotFoundError, PipelineSpecError
+
+SHIPPED_PIPELINES = Path(__file__).resolve().parents[3] / "pipelines"
+PATH_VARIABLE = "VIDEOPIPE_PIPELINE_PATH"
+_SUFFIXES = (".yaml", ".yml")
+_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def check_pipeline_id(pipeline_id: str) -> str:
+    """``pipeline_id`` if it is a name; a separator, ``..`` or absolute path is refused."""
+    if (
+        not isinstance(pipeline_id, str)
+        or not _ID.match(pipeline_id)
+        or ".." in pipeline_id
+        or os.sep in pipeline_id
+        or (os.altsep is not None and os.altsep in pipeline_id)
+        or os.path.isabs(pipeline_id)
+    ):
+        raise PipelineSpecError(
+            f"pipeline id {pipeline_id!r}",
+            "a pipeline id is a name (letters, digits, '_', '-', '.'), never a path",
+        )
+    return pipeline_id
+
+
+def search_path_from(configured: Sequence[str | os.PathLike[str]] | None) -> list[Path]:
+    """The user directories: ``VIDEOPIPE_PIPELINE_PATH`` if set, else ``configured``."""
+    variable = os.environ.get(PATH_VARIABLE)
+    if variable is not None:
+        return [Path(part) for part in variable.split(os.pathsep) if part]
+    return [Path(part) for part in (configured or [])]
+
+
+class PipelineLibrary:
+    """Pipelines by id: the ones shipped in the package first, then ``directories``.
+
+    Loaded pipelines are cached (per file and modification time, so an edited file is
+    read again).
+    """
+
+    def __init__(
+        self,
+        directories: Sequence[str | os.PathLike[str]] = (),
+        *,
+        registry: PluginRegistry | None = None,
+        shipped: bool = True,
+    ) -> None:
+        self.registry = registry or PluginRegistry()
+        self.directories = ([SHIPPED_PIPELINES] if shipped else []) + [
+            Path(directory) for directory in directories
+        ]
+        self._cache: dict[tuple[str, int], Pipeline] = {}
+        self._lock = threading.Lock()
+
+    def ids(self) -> list[str]:
+        """Every pipeline id on the search path."""
+        found = {
+            path.stem
+            for directory in self.directories
+            if directory.is_dir()
+            for path in directory.iterdir()
+            if path.suffix in _SUFFIXES and path.is_file() and _ID.match(path.stem)
+        }
+        return sorted(found)
+
+    def find(self, pipeline_id: str) -> Path:
+        """The file of ``pipeline_id`` (the first on the search path)."""
+        check_pipeline_id(pipeline_id)
+        for directory in self.directories:
+            for suffix in _SUFFIXES:
+                candidate = directory / f"{pipeline_id}{suffix}"
+                if candidate.is_file():
+                    return candidate
+        raise PipelineNotFoundError(
+            pipeline_id, self.ids(), [str(directory) for directory in self.directories]
+        )
+
+    def load(self, pipeline_id: str) -> Pipeline:
+        """The validated pipeline ``pipeline_id`` (cached)."""
+        path = self.find(pipeline_id)
+        key = (str(path), path.stat().st_mtime_ns)
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = load_pipeline(path, self.registry, pipeline_id)
+            return self._cache[key]
+
+    def load_file(self, path: str | os.PathLike[str]) -> Pipeline:
+        """Validate any pipeline file (its id is its file name)."""
+        return load_pipeline(Path(path), self.registry)

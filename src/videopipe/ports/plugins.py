@@ -1,0 +1,97 @@
+"""The plugin port: one node's work on one frame of a pipeline (a DAG of plugins)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+_NO_DEFAULT: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A parameter a plugin accepts: its type, default (none: required) and meaning.
+
+    ``type`` is a Python type or typing form (``int``, ``float``, ``str``, ``bool``,
+    ``list[str]``, ``tuple[int, int, int]``, ``str | None``, ...); the pipeline loader
+    validates values against it with a schema library and refuses unknown names.
+    """
+
+    type: Any
+    default: Any = _NO_DEFAULT
+    help: str = ""
+
+    @property
+    def required(self) -> bool:
+        """Whether a pipeline must give a value."""
+        return self.default is _NO_DEFAULT
+
+
+@dataclass(frozen=True, slots=True)
+class FrameContext:
+    """Where a plugin call happens: pipeline, node, frame."""
+
+    pipeline_id: str
+    node_id: str
+    frame_index: int
+    timestamp: float
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """What a stateful plugin saw and produced on an earlier processed frame."""
+
+    frame_index: int
+    timestamp: float
+    inputs: Mapping[str, Any]
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Plugin(ABC):
+    """A vision plugin. Subclasses declare what they take, give and accept.
+
+    - ``name``: the id pipelines use (``plugin: qr_decode``).
+    - ``inputs``: input name -> meaning. A node binds each input to ``frame.<key>``
+      (``image``, ``timestamp``, ``frame_index``, ``width``, ``height``) or to another
+      node's output ``<node>.<output>``; unbound inputs default to ``frame.<name>``.
+      Inputs listed in ``optional_inputs`` may stay unbound (then ``None``).
+    - ``outputs``: output name -> meaning (the plugin's result dict has these keys).
+    - ``params``: parameter name -> :class:`Param`.
+    - ``history``: how many earlier processed frames the plugin needs (0: stateless).
+      The engine keeps them and passes them to :meth:`process`, newest last.
+    - ``requires``: importable module -> optional dependency group (extra) it comes
+      from; a pipeline using the plugin fails at load, with the ``pip install``
+      command, when one is missing.
+
+    One instance serves one node; :meth:`setup` runs once before the first frame
+    (load models there), :meth:`close` once at the end.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    inputs: ClassVar[Mapping[str, str]] = {"image": "the frame, RGB uint8 (H, W, 3)"}
+    optional_inputs: ClassVar[frozenset[str]] = frozenset()
+    outputs: ClassVar[Mapping[str, str]] = {}
+    params: ClassVar[Mapping[str, Param]] = {}
+    history: ClassVar[int] = 0
+    requires: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self, **params: Any) -> None:
+        self.config: dict[str, Any] = params
+
+    def setup(self) -> None:  # noqa: B027 - optional hook
+        """Acquire resources (models, sessions) once, before the first frame."""
+
+    @abstractmethod
+    def process(
+        self,
+        inputs: Mapping[str, Any],
+        context: FrameContext,
+        history: Sequence[HistoryEntry] = (),
+    ) -> dict[str, Any]:
+        """The outputs for one frame (a dict with the keys of ``outputs``)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release what :meth:`setup` acquired."""
