@@ -508,3 +508,30 @@ def test_a_third_party_plugin_from_an_entry_point_runs_and_a_broken_one_is_repor
     assert "doubler" in report["names"]
     assert "broken" not in report["names"]
     assert "DoesNotExist" in report["errors"]["broken"]
+
+
+def test_a_changed_environment_parameter_reloads_the_pipeline(
+    pipelines: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIDEOPIPE_TEST_LEVEL", "10")
+    write(
+        pipelines,
+        "env2",
+        "nodes: {m: {plugin: motion, params: {threshold: '${VIDEOPIPE_TEST_LEVEL}'}}}",
+    )
+    lib = library(pipelines)
+    assert lib.load("env2").nodes["m"].params["threshold"] == 10
+    assert lib.load("env2") is lib.load("env2")
+    monkeypatch.setenv("VIDEOPIPE_TEST_LEVEL", "20")
+    assert lib.load("env2").nodes["m"].params["threshold"] == 20
+
+
+def test_images_among_outputs_are_summarised_not_serialised(pipelines: Path) -> None:
+    write(pipelines, "gray", "nodes: {g: {plugin: grayscale}}")
+    result = DagPipelineRunner(library(pipelines)).run_pipeline("gray", payload(0))
+    assert result == {
+        "g": {
+            "image": {"array": {"shape": [8, 8, 3], "dtype": "uint8"}},
+            "gray": {"array": {"shape": [8, 8], "dtype": "uint8"}},
+        }
+    }

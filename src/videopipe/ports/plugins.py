@@ -63,7 +63,9 @@ class Plugin(ABC):
       The engine keeps them and passes them to :meth:`process`, newest last.
     - ``requires``: importable module -> optional dependency group (extra) it comes
       from; a pipeline using the plugin fails at load, with the ``pip install``
-      command, when one is missing.
+      command, when one is missing. Import such modules inside :meth:`setup` or
+      :meth:`process`, never at the top of the plugin's module: the module is imported
+      before ``requires`` is checked.
 
     One instance serves one node; :meth:`setup` runs once before the first frame
     (load models there), :meth:`close` once at the end.

@@ -16,12 +16,20 @@ from videopipe.ports.plugins import FrameContext, HistoryEntry, Plugin
 
 
 def to_jsonable(value: Any) -> Any:
-    """Plain Python values: numpy scalars and arrays become numbers and lists."""
+    """Plain Python values: numpy scalars become numbers, vectors lists.
+
+    An image or any array of two or more dimensions is not copied into a result:
+    it becomes ``{"array": {"shape": [...], "dtype": "..."}}``, so a pipeline that lists
+    an image-producing node among its outputs gets small results, not megabytes of
+    nested lists.
+    """
     if isinstance(value, dict):
         return {str(key): to_jsonable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [to_jsonable(item) for item in value]
     if isinstance(value, np.ndarray):
+        if value.ndim >= 2:
+            return {"array": {"shape": list(value.shape), "dtype": str(value.dtype)}}
         return value.tolist()
     if isinstance(value, np.generic):
         return value.item()
@@ -34,6 +42,7 @@ class _Run:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
         self.plugins: dict[str, Plugin] = {}
+        self.failed_setups: dict[str, Exception] = {}
         self.history: dict[str, collections.deque[HistoryEntry]] = {
             node_id: collections.deque(maxlen=node.plugin.history)
             for node_id, node in pipeline.nodes.items()
@@ -44,17 +53,23 @@ class _Run:
 
     def plugin(self, node_id: str, frame_index: int) -> Plugin:
         instance = self.plugins.get(node_id)
-        if instance is None:
-            node = self.pipeline.nodes[node_id]
+        if instance is not None:
+            return instance
+        node = self.pipeline.nodes[node_id]
+        failure = self.failed_setups.get(node_id)
+        if failure is None:
             try:
                 instance = node.plugin(**node.params)
                 instance.setup()
             except Exception as exc:
-                raise PluginError(
-                    self.pipeline.id, node_id, node.plugin.name, frame_index, exc
-                ) from exc
-            self.plugins[node_id] = instance
-        return instance
+                # Set up once: a failed setup (a missing model) is not retried every frame.
+                self.failed_setups[node_id] = failure = exc
+            else:
+                self.plugins[node_id] = instance
+                return instance
+        raise PluginError(
+            self.pipeline.id, node_id, node.plugin.name, frame_index, failure
+        ) from failure
 
     def new_frame(self, video: object, frame_index: int) -> None:
         """Forget history when a new video starts (or the same one starts over)."""

@@ -47,7 +47,7 @@ class PipelineLibrary:
     """Pipelines by id: the ones shipped in the package first, then ``directories``.
 
     Loaded pipelines are cached (per file and modification time, so an edited file is
-    read again).
+    read again, as is one whose ``${VARIABLE}`` parameters changed value).
     """
 
     def __init__(
@@ -92,9 +92,10 @@ class PipelineLibrary:
         path = self.find(pipeline_id)
         key = (str(path), path.stat().st_mtime_ns)
         with self._lock:
-            if key not in self._cache:
-                self._cache[key] = load_pipeline(path, self.registry, pipeline_id)
-            return self._cache[key]
+            cached = self._cache.get(key)
+            if cached is None or cached.environment_changed():
+                self._cache[key] = cached = load_pipeline(path, self.registry, pipeline_id)
+            return cached
 
     def load_file(self, path: str | os.PathLike[str]) -> Pipeline:
         """Validate any pipeline file (its id is its file name)."""

@@ -93,6 +93,12 @@ class Pipeline:
     outputs: tuple[str, ...]
     on_error: str
     retries: int
+    environment: tuple[tuple[str, str | None], ...] = ()
+    """The environment variables its parameters came from, with their values then."""
+
+    def environment_changed(self) -> bool:
+        """Whether a variable it was built from has changed since."""
+        return any(os.environ.get(name) != value for name, value in self.environment)
 
 
 def load_pipeline(path: Path, registry: PluginRegistry, pipeline_id: str | None = None) -> Pipeline:
@@ -142,6 +148,7 @@ def compile_pipeline(
         outputs=outputs,
         on_error=spec.on_error,
         retries=spec.retries,
+        environment=tuple((name, os.environ.get(name)) for name in environment_references(spec)),
     )
 
 
@@ -188,7 +195,9 @@ def params_model(plugin: type[Plugin]) -> type[BaseModel]:
 def _params(
     source: str, node_id: str, plugin: type[Plugin], given: Mapping[str, Any]
 ) -> dict[str, Any]:
-    values = {name: _substitute_env(source, node_id, name, value) for name, value in given.items()}
+    values = {
+        name: _substitute_env(source, node_id, plugin, name, value) for name, value in given.items()
+    }
     try:
         validated = params_model(plugin).model_validate(values)
     except ValidationError as exc:
@@ -207,22 +216,45 @@ def _params(
                     + (f" ({help_text})" if help_text else "")
                 )
             else:
-                problems.append(f"parameter {name!r}: {item['msg']} (got {item.get('input')!r})")
+                message = str(item["msg"]).removeprefix("Value error, ")
+                origin = _env_origin(given.get(name))
+                problems.append(
+                    f"parameter {name!r}: {message} (got {item.get('input')!r}{origin})"
+                )
         raise PipelineSpecError(source, "; ".join(problems), node=node_id) from exc
     return validated.model_dump()
 
 
-def _substitute_env(source: str, node_id: str, name: str, value: Any) -> Any:
+def environment_references(spec: PipelineSpec) -> tuple[str, ...]:
+    """The environment variables a spec's parameters name (``${NAME}``)."""
+    names = {
+        match.group("name")
+        for node in spec.nodes.values()
+        for value in node.params.values()
+        if isinstance(value, str) and (match := _ENV_REFERENCE.match(value))
+    }
+    return tuple(sorted(names))
+
+
+def _env_origin(value: Any) -> str:
+    if isinstance(value, str) and (match := _ENV_REFERENCE.match(value)):
+        return f", from the environment variable {match.group('name')}"
+    return ""
+
+
+def _substitute_env(source: str, node_id: str, plugin: type[Plugin], name: str, value: Any) -> Any:
     """``${NAME}`` as a whole parameter value is the environment variable NAME."""
     if not isinstance(value, str) or not (match := _ENV_REFERENCE.match(value)):
         return value
     variable = match.group("name")
     found = os.environ.get(variable)
     if not found:
+        param = plugin.params.get(name)
+        wanted = f" ({param.help})" if param is not None and param.help else ""
         raise PipelineSpecError(
             source,
-            f"parameter {name!r} comes from the environment variable {variable}, which is not "
-            f"set: export {variable}=... (or copy the pipeline and set {name} in it)",
+            f"parameter {name!r}{wanted} comes from the environment variable {variable}, which "
+            f"is not set: export {variable}=... (or copy the pipeline and set {name} in it)",
             node=node_id,
         )
     return found

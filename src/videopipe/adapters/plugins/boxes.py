@@ -1,0 +1,230 @@
+"""Plugins over boxes: cut detections out of the frame, and draw results onto it.
+
+Boxes are ``[x1, y1, x2, y2]`` in integer pixel coordinates of the frame, x2/y2
+exclusive, as every detector gives them (``{"detections": [{"box", "score",
+"label"}]}``).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageDraw, ImageFont
+
+from videopipe.ports.plugins import FrameContext, HistoryEntry, Param, Plugin
+
+try:  # OpenCV draws faster; Pillow is the fallback
+    import cv2 as _cv2_module
+
+    _CV2: Any = _cv2_module
+except ImportError:  # pragma: no cover - opencv is an optional extra
+    _CV2 = None
+
+PALETTE: tuple[tuple[int, int, int], ...] = (
+    (255, 56, 56),
+    (72, 249, 10),
+    (0, 148, 255),
+    (255, 178, 29),
+    (207, 61, 255),
+    (26, 230, 211),
+    (255, 112, 31),
+    (146, 204, 23),
+)
+"""RGB colours of the boxes; a caption's label picks one (the same label, the same colour)."""
+
+
+def clip_box(box: Sequence[float], width: int, height: int, padding: int = 0) -> list[int]:
+    """``box`` grown by ``padding`` on each side and clipped to a ``width`` x ``height`` frame."""
+    x1, y1, x2, y2 = (round(float(value)) for value in box[:4])
+    return [
+        min(max(x1 - padding, 0), width),
+        min(max(y1 - padding, 0), height),
+        min(max(x2 + padding, 0), width),
+        min(max(y2 + padding, 0), height),
+    ]
+
+
+class CropBoxes(Plugin):
+    """Cut each detection's box (grown by ``padding``, clipped to the frame) out of the image.
+
+    Detections whose box, clipped to the frame, is narrower or shorter than
+    ``min_size`` pixels are left out, and so are those whose label is not in
+    ``labels`` when it is given. Each crop is ``{"box": [x1, y1, x2, y2], "label",
+    "score", "image"}``: ``box`` is the region cut out (padding included), so a point
+    ``(x, y)`` of the crop is ``(box[0] + x, box[1] + y)`` in the frame.
+    """
+
+    name = "crop_boxes"
+    description = "Cut the detections' boxes out of the frame (with padding)."
+    inputs = {
+        "image": "the frame, RGB uint8 (H, W, 3)",
+        "detections": "[{box, score, label}] from a detector",
+    }
+    outputs = {"crops": "[{box, label, score, image}] in detection order"}
+    params = {
+        "padding": Param(int, 0, "pixels added on each side of a box (clipped to the frame)"),
+        "min_size": Param(int, 1, "boxes narrower or shorter than this (pixels) are skipped"),
+        "labels": Param(list[str] | None, None, "crop only detections with these labels"),
+    }
+
+    def setup(self) -> None:
+        """Check the parameters."""
+        if self.config["padding"] < 0:
+            raise ValueError(f"padding must be >= 0, got {self.config['padding']}")
+
+    def process(
+        self, inputs: Mapping[str, Any], context: FrameContext, history: Sequence[HistoryEntry] = ()
+    ) -> dict[str, Any]:
+        """The crops of this frame's detections."""
+        image = inputs["image"]
+        height, width = image.shape[:2]
+        wanted = self.config["labels"]
+        crops = []
+        for detection in inputs["detections"] or ():
+            label = str(detection.get("label", ""))
+            if wanted is not None and label not in wanted:
+                continue
+            x1, y1, x2, y2 = clip_box(detection["box"], width, height)
+            if min(x2 - x1, y2 - y1) < max(1, self.config["min_size"]):
+                continue
+            box = clip_box(detection["box"], width, height, self.config["padding"])
+            crops.append(
+                {
+                    "box": box,
+                    "label": label,
+                    "score": float(detection.get("score", 1.0)),
+                    "image": np.ascontiguousarray(image[box[1] : box[3], box[0] : box[2]]),
+                }
+            )
+        return {"crops": crops}
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """One thing to draw: a box, an optional outline polygon and a caption."""
+
+    box: list[int]
+    polygon: list[tuple[int, int]] | None
+    caption: str
+    colour: tuple[int, int, int]
+
+
+_CAPTION_KEYS = ("label", "text", "data", "id")
+_POLYGON_KEYS = ("points", "corners", "polygon")
+
+
+def shapes_of(items: Iterable[Mapping[str, Any]], *, scores: bool = True) -> list[Shape]:
+    """What to draw for result items (detections, codes, texts, markers).
+
+    An item's outline is its ``points``/``corners``/``polygon`` (a list of ``[x, y]``)
+    when it has one, and its box is ``box`` or the bounds of that outline; its
+    caption is its ``label``, ``text``, ``data`` or ``id`` (the first present), with
+    its ``score`` when ``scores`` is true. Items with neither box nor outline are skipped.
+    """
+    shapes = []
+    for item in items:
+        polygon = next(
+            (
+                [(round(float(x)), round(float(y))) for x, y, *_ in item[key]]
+                for key in _POLYGON_KEYS
+                if item.get(key) is not None and len(item[key]) >= 2
+            ),
+            None,
+        )
+        if item.get("box") is not None:
+            box = [round(float(value)) for value in item["box"][:4]]
+        elif polygon is not None:
+            xs, ys = [x for x, _ in polygon], [y for _, y in polygon]
+            box = [min(xs), min(ys), max(xs) + 1, max(ys) + 1]
+        else:
+            continue
+        caption = next(
+            (str(item[key]) for key in _CAPTION_KEYS if item.get(key) not in (None, "")), ""
+        )
+        if scores and isinstance(item.get("score"), int | float):
+            caption = f"{caption} {float(item['score']):.2f}".strip()
+        colour = PALETTE[zlib.crc32(caption.split(" ")[0].encode()) % len(PALETTE)]
+        shapes.append(Shape(box, polygon, caption, colour))
+    return shapes
+
+
+def _draw_opencv(image: npt.NDArray[np.uint8], shapes: list[Shape], thickness: int) -> None:
+    for shape in shapes:
+        x1, y1, x2, y2 = shape.box
+        _CV2.rectangle(image, (x1, y1), (x2 - 1, y2 - 1), shape.colour, thickness)
+        if shape.polygon is not None:
+            points = np.asarray(shape.polygon, dtype=np.int32).reshape(-1, 1, 2)
+            _CV2.polylines(image, [points], True, shape.colour, max(1, thickness // 2))
+        if shape.caption:
+            font, scale = _CV2.FONT_HERSHEY_SIMPLEX, 0.5
+            (text_width, text_height), baseline = _CV2.getTextSize(shape.caption, font, scale, 1)
+            top = y1 - text_height - baseline - 2 if y1 >= text_height + baseline + 2 else y2
+            bottom = top + text_height + baseline + 2
+            _CV2.rectangle(image, (x1, top), (x1 + text_width + 2, bottom), shape.colour, -1)
+            _CV2.putText(
+                image, shape.caption, (x1 + 1, bottom - baseline - 1), font, scale, (0, 0, 0), 1
+            )
+
+
+def _draw_pillow(image: npt.NDArray[np.uint8], shapes: list[Shape], thickness: int) -> None:
+    canvas = Image.fromarray(image)
+    draw = ImageDraw.Draw(canvas)
+    font = ImageFont.load_default()
+    for shape in shapes:
+        x1, y1, x2, y2 = shape.box
+        draw.rectangle((x1, y1, x2 - 1, y2 - 1), outline=shape.colour, width=thickness)
+        if shape.polygon is not None:
+            draw.polygon(shape.polygon, outline=shape.colour, width=max(1, thickness // 2))
+        if shape.caption:
+            left, top, right, bottom = draw.textbbox((0, 0), shape.caption, font=font)
+            text_width, text_height = right - left, bottom - top
+            y = y1 - text_height - 4 if y1 >= text_height + 4 else y2
+            draw.rectangle((x1, y, x1 + text_width + 3, y + text_height + 3), fill=shape.colour)
+            draw.text((x1 + 2 - left, y + 2 - top), shape.caption, fill=(0, 0, 0), font=font)
+    image[...] = np.asarray(canvas)
+
+
+class Annotate(Plugin):
+    """Draw boxes, outlines and captions of other nodes' results onto a copy of the frame.
+
+    Each input but ``image`` is optional; bind those you have, e.g.
+    ``detections: objects.detections``, ``texts: text.texts``. Items are drawn as
+    :func:`shapes_of` describes (so any list of dicts with a ``box`` or ``points``
+    works), with OpenCV when it is installed, else with Pillow.
+    """
+
+    name = "annotate"
+    description = "Draw detections, codes, texts and markers onto the frame."
+    inputs = {
+        "image": "the frame, RGB uint8 (H, W, 3)",
+        "detections": "[{box, score, label}] (optional)",
+        "codes": "[{box or points, data}] (optional)",
+        "texts": "[{box, points, text, score}] (optional)",
+        "markers": "[{corners or box, id}] (optional)",
+    }
+    optional_inputs = frozenset({"detections", "codes", "texts", "markers"})
+    outputs = {"image": "the annotated frame, RGB uint8 (H, W, 3)"}
+    params = {
+        "thickness": Param(int, 2, "line width of the boxes, in pixels"),
+        "scores": Param(bool, True, "add each item's score to its caption"),
+    }
+
+    def process(
+        self, inputs: Mapping[str, Any], context: FrameContext, history: Sequence[HistoryEntry] = ()
+    ) -> dict[str, Any]:
+        """A copy of the frame with every bound input drawn on it."""
+        image = np.array(inputs["image"], dtype=np.uint8, copy=True, order="C")
+        shapes = []
+        for name in ("detections", "codes", "texts", "markers"):
+            shapes += shapes_of(inputs.get(name) or (), scores=self.config["scores"])
+        thickness = max(1, self.config["thickness"])
+        if _CV2 is not None:
+            _draw_opencv(image, shapes, thickness)
+        else:
+            _draw_pillow(image, shapes, thickness)
+        return {"image": image}
