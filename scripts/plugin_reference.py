@@ -57,7 +57,7 @@ def render() -> str:
         lines += [f"## `{name}`", "", (plugin.__doc__ or plugin.description).strip(), ""]
         if plugin.requires:
             extras = sorted(set(plugin.requires.values()))
-            lines += [f"Needs: `pip install \"videopipe[{','.join(extras)}]\"`.", ""]
+            lines += [f'Needs: `pip install "videopipe[{",".join(extras)}]"`.', ""]
         if plugin.history:
             lines += [f"Stateful: sees the previous {plugin.history} processed frame(s).", ""]
         lines += ["| input | meaning |", "|---|---|"]
