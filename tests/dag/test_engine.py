@@ -535,3 +535,49 @@ def test_images_among_outputs_are_summarised_not_serialised(pipelines: Path) -> 
             "gray": {"array": {"shape": [8, 8], "dtype": "uint8"}},
         }
     }
+
+
+@pytest.mark.parametrize(
+    ("params", "problem"),
+    [
+        ("{}", "give either width and height, or scale"),
+        ("{width: 10, height: 10, scale: 0.5}", "give either width and height, or scale"),
+        ("{scale: 0}", "scale must be > 0"),
+        ("{width: 0, height: 4}", "width and height must be >= 1"),
+    ],
+)
+def test_parameter_combinations_are_checked_at_load(
+    pipelines: Path, params: str, problem: str
+) -> None:
+    write(pipelines, "sized", f"nodes: {{r: {{plugin: resize, params: {params}}}}}")
+    with pytest.raises(PipelineSpecError, match=problem) as caught:
+        library(pipelines).load("sized")
+    assert caught.value.node == "r"
+
+
+def test_crop_cuts_the_box_and_refuses_an_empty_one(pipelines: Path) -> None:
+    write(
+        pipelines,
+        "cut",
+        "nodes: {c: {plugin: crop, params: {x1: 2, y1: 1, x2: 6}}, s: {plugin: frame_stats, inputs: {image: c.image}}}",
+    )
+    image = np.zeros((8, 8, 3), np.uint8)
+    image[1:, 2:6] = 100
+    result = DagPipelineRunner(library(pipelines)).run_pipeline("cut", payload(0, image))
+    assert result["s"]["min"] == 100
+    write(pipelines, "empty", "nodes: {c: {plugin: crop, params: {x1: 9}}}")
+    with pytest.raises(PluginError, match="is empty"):
+        DagPipelineRunner(library(pipelines)).run_pipeline("empty", payload(0, image))
+
+
+def test_the_qr_backend_decides_which_extra_is_needed(pipelines: Path) -> None:
+    write(
+        pipelines,
+        "qr_cv",
+        "nodes: {q: {plugin: qr_decode, params: {backend: opencv, formats: [MicroQRCode]}}}",
+    )
+    with pytest.raises(PipelineSpecError, match="reads QRCode only"):
+        library(pipelines).load("qr_cv")
+    write(pipelines, "qr_ok", "nodes: {q: {plugin: qr_decode, params: {backend: opencv_aruco}}}")
+    node = library(pipelines).load("qr_ok").nodes["q"]
+    assert node.plugin.requirements(node.params) == {"cv2": "opencv"}

@@ -83,6 +83,19 @@ class Plugin(ABC):
     def __init__(self, **params: Any) -> None:
         self.config: dict[str, Any] = params
 
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> None:
+        """Refuse a combination of parameters (each already type-checked): raise ValueError.
+
+        Called when a pipeline loads, so a bad combination fails before the first frame.
+        """
+        return
+
+    @classmethod
+    def requirements(cls, params: Mapping[str, Any]) -> Mapping[str, str]:
+        """The modules (-> extras) this configuration needs; by default ``requires``."""
+        return cls.requires
+
     def setup(self) -> None:  # noqa: B027 - optional hook
         """Acquire resources (models, sessions) once, before the first frame."""
 

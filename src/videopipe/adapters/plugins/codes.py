@@ -119,8 +119,8 @@ class QRDecode(Plugin):
     ``formats`` restricts what is read: ``QRCode`` (regular QR, models 1 and 2),
     ``MicroQRCode`` and ``RMQRCode`` (the last two with ``zxing`` only).
 
-    ``requires`` names zxing-cpp, the default backend's module; the OpenCV backends need
-    the ``opencv`` extra instead and say so when the node is set up.
+    The ``zxing`` backend needs the ``qr`` extra, the OpenCV ones the ``opencv`` extra;
+    a pipeline says which is missing when it loads.
     """
 
     name = "qr_decode"
@@ -146,6 +146,18 @@ class QRDecode(Plugin):
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._read: Any = None
+
+    @classmethod
+    def requirements(cls, params: Mapping[str, Any]) -> Mapping[str, str]:
+        """zxing-cpp for the ``zxing`` backend, OpenCV for the others."""
+        return cls.requires if params.get("backend", "zxing") == "zxing" else {"cv2": "opencv"}
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> None:
+        """The OpenCV backends read regular QR codes only."""
+        backend = params.get("backend", "zxing")
+        if backend != "zxing" and set(params.get("formats", ["QRCode"])) != {"QRCode"}:
+            raise ValueError(f"backend {backend!r} reads QRCode only, not {params['formats']!r}")
 
     def setup(self) -> None:
         """Check the parameters and make the decoder."""

@@ -25,12 +25,17 @@ class Resize(Plugin):
         "scale": Param(float | None, None, "scale factor, used when width/height are not given"),
     }
 
-    def setup(self) -> None:
-        """Check that exactly one way of sizing was given."""
-        sized = self.config["width"] is not None and self.config["height"] is not None
-        scaled = self.config["scale"] is not None
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> None:
+        """Exactly one way of sizing: width and height, or scale (> 0)."""
+        sized = params.get("width") is not None and params.get("height") is not None
+        scaled = params.get("scale") is not None
         if sized == scaled:
             raise ValueError("give either width and height, or scale")
+        if scaled and params["scale"] <= 0:
+            raise ValueError(f"scale must be > 0, got {params['scale']}")
+        if sized and min(params["width"], params["height"]) < 1:
+            raise ValueError("width and height must be >= 1")
 
     def process(
         self, inputs: Mapping[str, Any], context: FrameContext, history: Sequence[HistoryEntry] = ()

@@ -222,7 +222,12 @@ def _params(
                     f"parameter {name!r}: {message} (got {item.get('input')!r}{origin})"
                 )
         raise PipelineSpecError(source, "; ".join(problems), node=node_id) from exc
-    return validated.model_dump()
+    params = validated.model_dump()
+    try:
+        plugin.check_params(params)
+    except ValueError as exc:
+        raise PipelineSpecError(source, f"plugin {plugin.name!r}: {exc}", node=node_id) from exc
+    return params
 
 
 def environment_references(spec: PipelineSpec) -> tuple[str, ...]:
@@ -353,7 +358,7 @@ def _outputs(source: str, spec: PipelineSpec, nodes: Mapping[str, Node]) -> tupl
 
 
 def _check_requirements(pipeline_id: str, node: Node) -> None:
-    for module, extra in node.plugin.requires.items():
+    for module, extra in node.plugin.requirements(node.params).items():
         if importlib.util.find_spec(module) is None:
             raise MissingDependencyError(
                 f"Pipeline {pipeline_id!r} (node {node.id!r}, plugin {node.plugin.name!r})", extra
