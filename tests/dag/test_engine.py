@@ -559,7 +559,11 @@ def test_crop_cuts_the_box_and_refuses_an_empty_one(pipelines: Path) -> None:
     write(
         pipelines,
         "cut",
-        "nodes: {c: {plugin: crop, params: {x1: 2, y1: 1, x2: 6}}, s: {plugin: frame_stats, inputs: {image: c.image}}}",
+        """
+        nodes:
+          c: {plugin: crop, params: {x1: 2, y1: 1, x2: 6}}
+          s: {plugin: frame_stats, inputs: {image: c.image}}
+        """,
     )
     image = np.zeros((8, 8, 3), np.uint8)
     image[1:, 2:6] = 100
