@@ -33,6 +33,8 @@ class HeaderFacts:
     container: str | None
     duration: float | None
     video: VideoInfo | None
+    unreadable_video: str | None = None
+    """A video stream line ffmpeg printed without a size (it could not read its header)."""
 
 
 def level_of(line: str) -> str | None:
@@ -46,6 +48,7 @@ def parse_header(path: str, lines: list[str]) -> HeaderFacts:
     container = None
     duration = None
     video: VideoInfo | None = None
+    unreadable: str | None = None
     for position, line in enumerate(lines):
         if container is None and (match := _INPUT.search(line)):
             container = match.group("format")
@@ -59,6 +62,7 @@ def parse_header(path: str, lines: list[str]) -> HeaderFacts:
                 continue
             size = _SIZE.search(rest)
             if size is None:
+                unreadable = unreadable or f"{match.group('codec')} stream without a frame size"
                 continue
             width = int(size.group("w") or size.group("w2"))
             height = int(size.group("h") or size.group("h2"))
@@ -75,7 +79,7 @@ def parse_header(path: str, lines: list[str]) -> HeaderFacts:
                 rotation=rotation,
                 container=container,
             )
-    return HeaderFacts(container, duration, video)
+    return HeaderFacts(container, duration, video, unreadable)
 
 
 def _fps(rest: str) -> float | None:

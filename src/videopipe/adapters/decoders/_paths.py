@@ -60,3 +60,23 @@ def check_frame_pixels(path: str, width: int, height: int, limit: int | None) ->
     """Refuse frames of more than ``limit`` pixels before anything is allocated for them."""
     if limit is not None and width * height > limit:
         raise FrameTooLargeError(path, width, height, limit)
+
+
+def open_video_file(path: str, abspath: str) -> int:
+    """An O_RDONLY descriptor of the regular file at ``abspath`` (the caller closes it).
+
+    Opened non-blocking (a FIFO swapped in after the check cannot block) and checked
+    again with ``fstat``, so what is read is the very file that was checked.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(abspath, flags)
+    except FileNotFoundError as exc:
+        raise VideoFileNotFoundError(path) from exc
+    except OSError as exc:
+        raise VideoReadError(path, exc.strerror or str(exc)) from exc
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise NotARegularFileError(path, "it is not a regular file")
+    os.set_blocking(descriptor, True)
+    return descriptor

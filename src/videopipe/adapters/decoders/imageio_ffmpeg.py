@@ -25,7 +25,11 @@ import numpy as np
 
 from videopipe.adapters.decoders import _ffmpeg_log as log
 from videopipe.adapters.decoders._index import declared_frame_count, expected_frame_count
-from videopipe.adapters.decoders._paths import check_frame_pixels, check_local_video_file
+from videopipe.adapters.decoders._paths import (
+    check_frame_pixels,
+    check_local_video_file,
+    open_video_file,
+)
 from videopipe.domain.errors import (
     DecoderTimeoutError,
     VideoDecodeError,
@@ -55,21 +59,87 @@ def as_ffmpeg_input(abspath: str) -> str:
     return "file:" + abspath
 
 
+_PROC_FD = "/proc/self/fd"
+
+
+@contextlib.contextmanager
+def ffmpeg_input(path: str, abspath: str) -> Iterator[tuple[str, tuple[int, ...]]]:
+    """The ``-i`` argument and the descriptors the ffmpeg process must inherit.
+
+    Where ``/proc/self/fd`` exists (Linux), ffmpeg reads an inherited descriptor of the
+    checked file (``file:/proc/self/fd/N``): the file name never reaches ffmpeg, so it
+    cannot be echoed into the log this adapter parses (a name holding a newline and a
+    fake ``Stream`` or ``showinfo`` line could otherwise forge what is parsed), and the
+    file read is the one that was checked. Elsewhere: ``file:<absolute path>``.
+    """
+    if not os.path.isdir(_PROC_FD):
+        yield as_ffmpeg_input(abspath), ()
+        return
+    descriptor = open_video_file(path, abspath)
+    try:
+        yield f"file:{_PROC_FD}/{descriptor}", (descriptor,)
+    finally:
+        os.close(descriptor)
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill a process started in its own session and everything it started."""
+    if process.returncode is not None:
+        return  # already reaped: its pid may belong to someone else by now
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _run_on_file(
+    ffmpeg_exe: str, path: str, abspath: str, output: list[str], timeout: float
+) -> str:
+    """Run ffmpeg on the file with ``output`` arguments; return its log (stderr).
+
+    On ``timeout`` the process and anything it started are killed and
+    :class:`DecoderTimeoutError` is raised.
+    """
+    with ffmpeg_input(path, abspath) as (source, inherited):
+        command = [ffmpeg_exe, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info"]
+        command += ["-i", source, *output]
+        with subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            pass_fds=inherited,
+            start_new_session=True,
+        ) as process:
+            try:
+                _, errors = process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired as exc:
+                _kill_group(process)
+                process.communicate()
+                raise DecoderTimeoutError(path, timeout, 0) from exc
+            finally:
+                _kill_group(process)
+    return errors.decode("utf-8", "replace")
+
+
+def demux_problems(ffmpeg_exe: str, path: str, abspath: str, timeout: float) -> str:
+    """Error messages from reading every video packet of the file (nothing is decoded).
+
+    Catches damage and truncation in containers that declare no frame count (a
+    Matroska file cut short, a broken element) for decoders that report none.
+    """
+    text = _run_on_file(
+        ffmpeg_exe, path, abspath, ["-map", "0:V:0", "-c", "copy", "-f", "null", "-"], timeout
+    )
+    return log.problem_lines(text.splitlines())
+
+
 def probe(ffmpeg_exe: str, path: str, abspath: str, timeout: float) -> VideoInfo:
     """What ffmpeg says of the file's first video stream (no frame is decoded).
 
     Raises :class:`VideoReadError` when ffmpeg cannot open the file or it holds no
-    video stream, and :class:`DecoderTimeoutError` after ``timeout`` seconds.
+    video stream, and :class:`DecoderTimeoutError` after ``timeout`` seconds (the
+    probe and anything it started are killed).
     """
-    command = [ffmpeg_exe, "-hide_banner", "-nostdin", "-loglevel", "level+info"]
-    command += ["-i", as_ffmpeg_input(abspath)]
-    try:
-        done = subprocess.run(
-            command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise DecoderTimeoutError(path, timeout, 0) from exc
-    text = done.stderr.decode("utf-8", "replace")
+    text = _run_on_file(ffmpeg_exe, path, abspath, [], timeout)
     lines = text.splitlines()
     facts = log.parse_header(path, lines)
     if facts.container is None:
@@ -83,6 +153,11 @@ def probe(ffmpeg_exe: str, path: str, abspath: str, timeout: float) -> VideoInfo
             path, f"it is a text file, not a video (ffmpeg format {facts.container!r})"
         )
     if facts.video is None:
+        if facts.unreadable_video:
+            problem = log.problem_lines(lines)
+            raise VideoReadError(
+                path, f"its video stream cannot be decoded ({problem or facts.unreadable_video})"
+            )
         kinds = [kind for kind in ("Audio", "Subtitle", "Data") if f": {kind}:" in text]
         holds = f" (it holds only {', '.join(kinds).lower()} streams)" if kinds else ""
         raise VideoReadError(path, f"no video stream{holds}")
@@ -206,14 +281,16 @@ class _DecodeRun:
         self._log: collections.deque[str] = collections.deque(maxlen=200)
         self._stderr_rest = b""
         self._closed = False
-        self._process = subprocess.Popen(
-            self._command(source.ffmpeg_exe, abspath, selection),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            bufsize=0,
-            start_new_session=True,  # Ctrl-C reaches Python, which stops ffmpeg itself
-        )
+        with ffmpeg_input(path, abspath) as (input_argument, inherited):
+            self._process = subprocess.Popen(
+                self._command(source.ffmpeg_exe, input_argument, selection),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                bufsize=0,
+                pass_fds=inherited,
+                start_new_session=True,  # Ctrl-C reaches Python, which stops ffmpeg itself
+            )
         assert self._process.stdout is not None
         assert self._process.stderr is not None
         self._out = self._process.stdout.fileno()
@@ -228,14 +305,14 @@ class _DecodeRun:
         self._err_only.register(self._err, selectors.EVENT_READ)
 
     @staticmethod
-    def _command(exe: str, abspath: str, selection: FrameSelection) -> list[str]:
+    def _command(exe: str, input_argument: str, selection: FrameSelection) -> list[str]:
         filters = ["showinfo=checksum=0"]
         if selection.start or selection.step > 1:
             # Unselected frames are dropped inside ffmpeg: never converted nor piped.
             start, step = selection.start, selection.step
             filters.append(f"select='gte(n\\,{start})*not(mod(n-{start}\\,{step}))'")
         command = [exe, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info"]
-        command += ["-copyts", "-i", as_ffmpeg_input(abspath), "-map", "0:V:0", "-an", "-sn", "-dn"]
+        command += ["-copyts", "-i", input_argument, "-map", "0:V:0", "-an", "-sn", "-dn"]
         command += ["-vf", ",".join(filters), "-fps_mode", "passthrough"]
         if selection.count is not None:
             command += ["-frames:v", str(selection.count)]
@@ -367,12 +444,12 @@ class _DecodeRun:
         expected = self._expected_frames()
         if returncode != 0 or torn:
             cause = problems or f"ffmpeg exited with status {returncode}"
-            if frames_yielded == 0 and self.decoded == 0:
+            if frames_yielded == 0 and self.decoded == 0 and expected is None:
                 raise VideoReadError(self._path, cause)
             raise VideoDecodeError(
                 self._path, cause, frames_read=self.decoded, frames_expected=expected
             )
-        if self.decoded == 0:
+        if self.decoded == 0 and expected is None:
             detail = f" ({problems})" if problems else ""
             raise VideoReadError(self._path, f"it holds no decodable video frames{detail}")
         if problems or (expected is not None and self.decoded < expected):
@@ -392,10 +469,7 @@ class _DecodeRun:
 
     def _kill(self) -> None:
         """Kill ffmpeg and anything it started (its own process group)."""
-        if self._process.returncode is not None:
-            return  # already reaped: its pid may belong to someone else by now
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self._process.pid, signal.SIGKILL)
+        _kill_group(self._process)
 
     def close(self) -> None:
         if self._closed:

@@ -21,6 +21,7 @@ from videopipe.adapters.decoders.imageio_ffmpeg import (
     DEFAULT_MAX_FRAME_PIXELS,
     as_ffmpeg_input,
     bundled_ffmpeg,
+    demux_problems,
     probe,
 )
 from videopipe.domain.errors import MissingDependencyError, VideoDecodeError, VideoReadError
@@ -152,19 +153,34 @@ class OpenCVVideoReader:
             capture.release()
 
     def _check_end(self, decoded: int) -> None:
+        """After the last frame: a short read is an error, never a shorter video.
+
+        The count the file's index declares (less what an edit list hides) is the
+        reference. A container that declares none (Matroska, MPEG-TS) has its packets
+        read once more by the bundled ffmpeg (no decoding), whose error messages reveal
+        a file cut short or a damaged element: OpenCV itself reports no decoding error
+        and just stops. Damage inside a frame's data, seen only when decoding, stays
+        invisible to this decoder (the default decoder reports it).
+        """
+        declared = self._info.frame_count
+        source = self._source
+        if declared is not None:
+            if decoded >= declared:
+                return
+            expected = expected_frame_count(self._abspath, declared, source.timeout)
+            if decoded < expected:
+                raise VideoDecodeError(
+                    self._path,
+                    "the video ends before the frames its container declares",
+                    frames_read=decoded,
+                    frames_expected=expected,
+                )
+            return
+        problems = demux_problems(source.ffmpeg_exe, self._path, self._abspath, source.timeout)
+        if problems:
+            raise VideoDecodeError(self._path, problems, frames_read=decoded)
         if decoded == 0:
             raise VideoReadError(self._path, "it holds no decodable video frames")
-        declared = self._info.frame_count
-        if declared is None or decoded >= declared:
-            return
-        expected = expected_frame_count(self._abspath, declared, self._source.timeout)
-        if decoded < expected:
-            raise VideoDecodeError(
-                self._path,
-                "the video ends before the frames its container declares",
-                frames_read=decoded,
-                frames_expected=expected,
-            )
 
     def close(self) -> None:
         """Release every capture; idempotent."""
