@@ -19,11 +19,11 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from fractions import Fraction
-from types import TracebackType
 
 import numpy as np
 
 from videopipe.adapters.decoders import _ffmpeg_log as log
+from videopipe.adapters.decoders._base import ClosingReader
 from videopipe.adapters.decoders._index import declared_frame_count, expected_frame_count
 from videopipe.adapters.decoders._paths import (
     check_frame_pixels,
@@ -197,7 +197,7 @@ class ImageioFfmpegFrameSource:
         return ImageioFfmpegVideoReader(self, path, abspath, replace(info, frame_count=declared))
 
 
-class ImageioFfmpegVideoReader:
+class ImageioFfmpegVideoReader(ClosingReader):
     """One opened file. Each call to :meth:`frames` runs one ffmpeg process."""
 
     def __init__(
@@ -238,17 +238,6 @@ class ImageioFfmpegVideoReader:
         for run in list(self._runs):
             run.close()
         self._runs.clear()
-
-    def __enter__(self) -> ImageioFfmpegVideoReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class _DecodeRun:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import replace
-from types import ModuleType, TracebackType
+from types import ModuleType
 from typing import Any
 
+from videopipe.adapters.decoders._base import ClosingReader
 from videopipe.adapters.decoders._index import declared_frame_count, expected_frame_count
 from videopipe.adapters.decoders._paths import check_frame_pixels, check_local_video_file
 from videopipe.adapters.decoders.imageio_ffmpeg import (
@@ -83,7 +84,7 @@ class OpenCVFrameSource:
         return capture
 
 
-class OpenCVVideoReader:
+class OpenCVVideoReader(ClosingReader):
     """One opened file; each call to :meth:`frames` reads it from the start."""
 
     def __init__(
@@ -188,14 +189,3 @@ class OpenCVVideoReader:
         for capture in self._captures:
             capture.release()
         self._captures.clear()
-
-    def __enter__(self) -> OpenCVVideoReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
