@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-RUN_CASE = ROOT / "tests" / "hardening" / "run_case.py"
 
 
 # -- the peer calls (run in their own process) ----------------------------------------
@@ -214,14 +213,7 @@ def videopipe_call(built: Any, decoder: str, deadline: float) -> str:
 
     if decoder not in built.case.decoders:
         return "n/a"
-    command = [sys.executable, str(RUN_CASE), decoder, str(built.folder), built.case.name]
-    command.append(f"--path={built.arg}")
-    if built.cwd is not None:
-        command.append(f"--cwd={built.cwd}")
-    options = built.options[decoder]
-    command += [f"--option={key}={json.dumps(value)}" for key, value in options.items()]
-    if built.watch_pidfile:
-        command.append(f"--watch-pidfile={built.watch_pidfile}")
+    command = built.worker_command(decoder)
     done = run_with_deadline(command, deadline=deadline)
     line = last_json_line(done.stdout)
     if done.timed_out:

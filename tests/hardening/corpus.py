@@ -25,6 +25,7 @@ import os
 import stat
 import struct
 import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,10 @@ def plural(count: int | None, noun: str) -> str:
 
 
 # -- expectations ----------------------------------------------------------------------
+
+
+RUN_CASE = Path(__file__).with_name("run_case.py")
+"""The worker script that runs one case in a fresh process."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,18 @@ class Built:
     reference: Reference
     expect: Expectation
     watch_pidfile: str | None
+
+    def worker_command(self, decoder: str) -> list[str]:
+        """The command that runs this case on ``decoder`` in a fresh process (run_case.py)."""
+        command = [sys.executable, str(RUN_CASE), decoder, str(self.folder), self.case.name]
+        command.append(f"--path={self.arg}")
+        if self.cwd is not None:
+            command.append(f"--cwd={self.cwd}")
+        options = self.options[decoder]
+        command += [f"--option={key}={json.dumps(value)}" for key, value in options.items()]
+        if self.watch_pidfile:
+            command.append(f"--watch-pidfile={self.watch_pidfile}")
+        return command
 
     def manifest(self) -> dict[str, Any]:
         return {

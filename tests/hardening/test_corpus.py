@@ -10,7 +10,6 @@ a case that fails today because of a bug in ``src/`` is a strict xfail naming it
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,6 @@ from tests.hardening.corpus import (
 )
 from tests.hardening.procs import last_json_line, run_with_deadline
 
-RUN_CASE = Path(__file__).with_name("run_case.py")
 DEADLINE = 60.0
 """Seconds a case's process may take in all before it is killed and the test fails."""
 
@@ -56,14 +54,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
 
 def run_case(decoder: str, folder: Path, built: Built) -> dict[str, Any]:
     """Run ``built`` in a fresh process; fail the test if it hangs or crashes."""
-    command = [sys.executable, str(RUN_CASE), decoder, str(folder), built.case.name]
-    command.append(f"--path={built.arg}")
-    if built.cwd is not None:
-        command.append(f"--cwd={built.cwd}")
-    options = built.options[decoder]
-    command += [f"--option={key}={json.dumps(value)}" for key, value in options.items()]
-    if built.watch_pidfile:
-        command.append(f"--watch-pidfile={built.watch_pidfile}")
+    command = built.worker_command(decoder)
     done = run_with_deadline(command, deadline=DEADLINE)
     if done.timed_out:
         pytest.fail(f"HANG: {built.case.name} on {decoder} killed after {DEADLINE:g} s")
