@@ -41,6 +41,8 @@ VIDEOS: dict[str, dict[str, Any]] = {
     "h264.ts": {},
     "vp9.webm": {"codec": "libvpx-vp9", "output_args": ["-deadline", "realtime", "-b:v", "1M"]},
     "mjpeg.avi": {"codec": "mjpeg", "pix_fmt": "yuvj420p"},
+    # interlaced: ffmpeg describes its output as "rgb24(..., bottom coded first (swapped))"
+    "interlaced-mpeg2.ts": {"codec": "mpeg2video", "output_args": ["-flags", "+ilme+ildct"]},
     "vfr.mp4": {"vfr": True},
     "vfr.mkv": {"vfr": True},
     "rot90.mp4": {"rotation": 90},
@@ -53,7 +55,15 @@ VIDEOS: dict[str, dict[str, Any]] = {
         "output_args": ["-movflags", "+faststart"],
     },
 }
-FORMATS = ["h264.mp4", "h264.mkv", "h264.ts", "vp9.webm", "mjpeg.avi", "vfr.mp4", "vfr.mkv"]
+FORMATS = [
+    "h264.mp4",
+    "h264.mkv",
+    "h264.ts",
+    "vp9.webm",
+    "mjpeg.avi",
+    "vfr.mp4",
+    "vfr.mkv",
+]
 RGB = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
 
 
@@ -101,6 +111,25 @@ def assert_close_colours(seen: list[tuple[int, int, int]], tolerance: int = 12) 
 
 
 # -- every frame, once, in order -------------------------------------------------------
+
+
+def test_interlaced_video_gives_its_frames_or_a_typed_refusal_never_broken_frames(
+    source: FrameSource, video: Callable[[str], Path]
+) -> None:
+    path = video("interlaced-mpeg2.ts")
+    refused: VideoReadError | None = None
+    frames: list[Frame] = []
+    try:
+        _, frames = read_all(source, path)
+    except VideoReadError as error:
+        refused = error
+    if refused is not None:
+        # OpenCV builds on FFmpeg 8 cannot convert interlaced frames (black or stale ones)
+        assert source.name == "opencv"
+        assert "interlaced" in str(refused)
+        return
+    assert drawn_indices(frames) == list(range(SMALL["frames"]))
+    assert_close_colours(panel_colours(frames[0].image))
 
 
 @pytest.mark.parametrize("name", FORMATS)

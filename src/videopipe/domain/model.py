@@ -56,6 +56,7 @@ class VideoInfo:
     frame_count: int | None = None
     rotation: int = 0
     container: str | None = None
+    interlaced: bool = False
 
 
 @dataclass(frozen=True, slots=True)

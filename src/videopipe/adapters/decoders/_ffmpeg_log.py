@@ -17,12 +17,13 @@ _SIZE = re.compile(r", (?P<w>\d{1,6})x(?P<h>\d{1,6})[ ,\n]|, (?P<w2>\d{1,6})x(?P
 _FPS = re.compile(r", (?P<fps>[\d.]+)(?P<k>k?) (?:fps|tbr)")
 _ROTATION = re.compile(r"[Dd]isplay ?[Mm]atrix: rotation of (?P<deg>-?[\d.]+) degrees")
 _ATTACHED_PIC = "(attached pic)"
+_FIELD_ORDER = re.compile(r"\b(?:top|bottom)(?: coded)? first\b")
 
 SHOWINFO_FRAME_BYTES = re.compile(rb"\bn:\s*(\d+) pts:\s*(-?\d+|NOPTS)\b")
 SHOWINFO_TIME_BASE = re.compile(r"config in time_base: (?P<num>\d+)/(?P<den>\d+)")
-OUTPUT_SIZE = re.compile(
-    r"Video: rawvideo \(RGB\[24\][^)]*\), rgb24[^,]*(?:\([^)]*\))?, (\d+)x(\d+)"
-)
+# The first ", WxH" after the codec: the pixel format's parenthesised details may nest
+# ("rgb24(pc, gbr/unknown/unknown, bottom coded first (swapped))" for interlaced video).
+OUTPUT_SIZE = re.compile(r"Video: rawvideo \(RGB\[24\].*?, (\d{1,6})x(\d{1,6})\b")
 LEVEL = re.compile(r"\[(?P<level>panic|fatal|error|warning|info|verbose|debug|trace)\] ")
 
 
@@ -78,6 +79,7 @@ def parse_header(path: str, lines: list[str]) -> HeaderFacts:
                 duration=duration,
                 rotation=rotation,
                 container=container,
+                interlaced=bool(_FIELD_ORDER.search(rest)),
             )
     return HeaderFacts(container, duration, video, unreadable)
 

@@ -46,3 +46,14 @@ def expected_frame_count(abspath: str, declared: int, timeout: float = _TIMEOUT)
             if packet.size and packet.is_discard:
                 discarded += 1
     return declared - discarded
+
+
+def first_frame_rgb(abspath: str, timeout: float = _TIMEOUT) -> Any | None:
+    """The first video frame as PyAV decodes it (RGB uint8 array), or None."""
+    with contextlib.suppress(Exception), av.open("file:" + abspath, timeout=timeout) as container:
+        stream = _first_video_stream(container)
+        if stream is None:
+            return None
+        for frame in container.decode(stream):
+            return frame.to_ndarray(format="rgb24")
+    return None

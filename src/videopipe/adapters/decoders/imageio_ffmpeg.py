@@ -16,6 +16,7 @@ import os
 import selectors
 import signal
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from fractions import Fraction
@@ -383,8 +384,31 @@ class _DecodeRun:
 
     # -- frames ----------------------------------------------------------------------
 
+    def _read_header(self) -> None:
+        """Read ffmpeg's log up to the output stream's frame size."""
+        while self._size is None and self._err in self._both.get_map():
+            ready = self._wait(self._both)
+            if self._err in ready:
+                self._read_stderr()
+            if self._out in ready and self._size is None:
+                # Frames are coming (ffmpeg then has written the size line already) or
+                # ffmpeg ended (its stderr closes too): read what stderr holds; frames of
+                # a size not understood fail at once rather than at the stall timeout.
+                settle = time.monotonic() + 2.0
+                while self._size is None and self._err in self._err_only.get_map():
+                    remaining = settle - time.monotonic()
+                    if remaining <= 0 or not self._err_only.select(remaining):
+                        break
+                    self._read_stderr()
+                if self._size is None and self._err in self._err_only.get_map():
+                    raise VideoDecodeError(
+                        self._path,
+                        "could not read the output frame size from ffmpeg's log",
+                        frames_read=0,
+                    )
+
     def frames(self) -> Iterator[Frame]:
-        self._drain_stderr_until(lambda: self._size is not None)
+        self._read_header()
         if self._size is None:
             self._finish(frames_yielded=0)
             return

@@ -10,13 +10,18 @@ falls short of it is reported as an error instead of a silently short video.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
 from videopipe.adapters.decoders._base import ClosingReader
-from videopipe.adapters.decoders._index import declared_frame_count, expected_frame_count
+from videopipe.adapters.decoders._index import (
+    declared_frame_count,
+    expected_frame_count,
+    first_frame_rgb,
+)
 from videopipe.adapters.decoders._paths import check_frame_pixels, check_local_video_file
 from videopipe.adapters.decoders.imageio_ffmpeg import (
     DEFAULT_MAX_FRAME_PIXELS,
@@ -27,6 +32,21 @@ from videopipe.adapters.decoders.imageio_ffmpeg import (
 )
 from videopipe.domain.errors import MissingDependencyError, VideoDecodeError, VideoReadError
 from videopipe.domain.model import Frame, FrameSelection, VideoInfo
+
+_INTERLACED_TOLERANCE = 8.0
+"""Mean absolute difference (0..255) above which OpenCV's first frame is not PyAV's."""
+
+_INTERLACED_REFUSAL = (
+    "OpenCV's FFmpeg cannot convert this interlaced video to RGB (it returns black or "
+    "stale frames); decode it with the imageio_ffmpeg decoder"
+)
+_SWSCALE = re.compile(r"swscale:\s+YES \((\d+)\.")
+
+
+def _swscale_converts_interlaced(cv2: ModuleType) -> bool:
+    """False for OpenCV builds on FFmpeg 8's swscale (9.x), which refuse interlaced input."""
+    match = _SWSCALE.search(cv2.getBuildInformation())
+    return match is None or int(match.group(1)) < 9
 
 
 def _import_cv2() -> ModuleType:
@@ -57,6 +77,7 @@ class OpenCVFrameSource:
         max_frame_pixels: int | None = DEFAULT_MAX_FRAME_PIXELS,
     ) -> None:
         self._cv2 = _import_cv2()
+        self.converts_interlaced = _swscale_converts_interlaced(self._cv2)
         self.ffmpeg_exe = ffmpeg_exe or bundled_ffmpeg()
         self.timeout = timeout
         self.threads = threads
@@ -67,6 +88,8 @@ class OpenCVFrameSource:
         abspath = check_local_video_file(path)
         facts = probe(self.ffmpeg_exe, path, abspath, self.timeout)
         check_frame_pixels(path, facts.width, facts.height, self.max_frame_pixels)
+        if facts.interlaced and not self.converts_interlaced:
+            raise VideoReadError(path, _INTERLACED_REFUSAL)
         declared = declared_frame_count(abspath, self.timeout)
         return OpenCVVideoReader(self, path, abspath, replace(facts, frame_count=declared))
 
@@ -109,6 +132,7 @@ class OpenCVVideoReader(ClosingReader):
             frame_count=facts.frame_count,
             rotation=facts.rotation,
             container=facts.container,
+            interlaced=facts.interlaced,
         )
 
     @property
@@ -135,8 +159,13 @@ class OpenCVVideoReader(ClosingReader):
             while not selection.is_past(index):
                 if not capture.grab():
                     break
-                if selection.contains(index):
+                if selection.contains(index) or (index == 0 and self._info.interlaced):
                     ok, bgr = capture.retrieve()
+                    if index == 0 and self._info.interlaced:
+                        self._check_interlaced_conversion(bgr)
+                        if not selection.contains(index):
+                            index += 1
+                            continue
                     if not ok or bgr is None:
                         raise VideoDecodeError(
                             self._path,
@@ -152,6 +181,28 @@ class OpenCVVideoReader(ClosingReader):
             self._check_end(index)
         finally:
             capture.release()
+
+    def _check_interlaced_conversion(self, bgr: Any) -> None:
+        """Refuse to hand out broken frames for an interlaced video.
+
+        OpenCV builds on FFmpeg 8's swscale cannot convert interlaced frames to BGR
+        ("Cannot convert interlaced to progressive frames") and return black or stale
+        images, saying nothing: such builds refuse interlaced video when it is opened.
+        On other builds the first frame of an interlaced video is compared with PyAV's;
+        when they differ, OpenCV's frames are not to be trusted.
+        """
+        cv2 = self._cv2
+        reference = first_frame_rgb(self._abspath, self._source.timeout)
+        if bgr is None or reference is None or reference.shape != bgr.shape:
+            return
+        difference = cv2.absdiff(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), reference)
+        if float(difference.mean()) > _INTERLACED_TOLERANCE:
+            raise VideoDecodeError(
+                self._path,
+                _INTERLACED_REFUSAL,
+                frames_read=0,
+                frames_expected=self._info.frame_count,
+            )
 
     def _check_end(self, decoded: int) -> None:
         """After the last frame: a short read is an error, never a shorter video.
