@@ -377,10 +377,20 @@ class _DecodeRun:
                 filled += got
         return filled
 
-    def _drain_stderr_until(self, done: Callable[[], bool]) -> None:
+    def _drain_stderr_until(self, done: Callable[[], bool], within: float | None = None) -> None:
+        """Read stderr until ``done()`` or it closes; give up after ``within`` seconds.
+
+        Without ``within``, a stall longer than the stall timeout kills ffmpeg and raises.
+        """
+        settle = None if within is None else time.monotonic() + within
         while not done() and self._err in self._err_only.get_map():
-            if self._wait(self._err_only):
-                self._read_stderr()
+            if settle is None:
+                self._wait(self._err_only)
+            else:
+                remaining = settle - time.monotonic()
+                if remaining <= 0 or not self._err_only.select(remaining):
+                    return
+            self._read_stderr()
 
     # -- frames ----------------------------------------------------------------------
 
@@ -394,12 +404,7 @@ class _DecodeRun:
                 # Frames are coming (ffmpeg then has written the size line already) or
                 # ffmpeg ended (its stderr closes too): read what stderr holds; frames of
                 # a size not understood fail at once rather than at the stall timeout.
-                settle = time.monotonic() + 2.0
-                while self._size is None and self._err in self._err_only.get_map():
-                    remaining = settle - time.monotonic()
-                    if remaining <= 0 or not self._err_only.select(remaining):
-                        break
-                    self._read_stderr()
+                self._drain_stderr_until(lambda: self._size is not None, within=2.0)
                 if self._size is None and self._err in self._err_only.get_map():
                     raise VideoDecodeError(
                         self._path,
