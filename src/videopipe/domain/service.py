@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterator
+import pickle
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 import numpy as np
 
 from videopipe.domain.calls import TimedCalls
+from videopipe.domain.errors import ConfigurationError
 from videopipe.domain.model import Frame, FrameResult, FrameSelection, VideoInfo
 from videopipe.ports.encoding import ImageEncoder
-from videopipe.ports.frames import FrameSource
+from videopipe.ports.executor import Executor, VideoWork
+from videopipe.ports.frames import FrameSource, VideoReader
 from videopipe.ports.runner import PipelineRunner
 
 ErrorPolicy = Literal["raise", "skip"]
@@ -52,6 +56,24 @@ def _as_dicts(frame_results: Iterator[FrameResult]) -> Iterator[dict[str, Any]]:
             close()
 
 
+class SequentialExecutor:
+    """The reference executor: decode a frame, process it, then the next, on this thread."""
+
+    name = "sequential"
+
+    def execute(self, work: VideoWork) -> Iterator[FrameResult]:
+        """Yield ``work``'s results in frame order, one frame at a time."""
+        with work.open() as reader:
+            frames = reader.frames(work.selection)
+            try:
+                for frame in frames:
+                    yield work.process(frame)
+            finally:
+                close = getattr(frames, "close", None)
+                if close is not None:
+                    close()
+
+
 class VideoFilePipelineService:
     """Runs ``runner.run_pipeline(pipeline_id, payload)`` on the frames of a video file.
 
@@ -64,6 +86,10 @@ class VideoFilePipelineService:
     (:data:`ErrorPolicy`). ``runner_timeout`` (seconds) bounds each call: a call that
     takes longer fails with :class:`~videopipe.domain.errors.RunnerTimeoutError`.
     Decoder errors are never retried or skipped: they always propagate.
+
+    ``executor`` schedules the frames (:class:`~videopipe.ports.executor.Executor`;
+    default: :class:`SequentialExecutor`); every executor gives the same results in
+    the same order.
     """
 
     def __init__(
@@ -78,6 +104,7 @@ class VideoFilePipelineService:
         on_error: ErrorPolicy = "raise",
         retries: int = 0,
         runner_timeout: float | None = None,
+        executor: Executor | None = None,
     ) -> None:
         if not callable(getattr(runner, "run_pipeline", None)):
             raise TypeError(
@@ -109,6 +136,11 @@ class VideoFilePipelineService:
         self.on_error: ErrorPolicy = on_error
         self.retries = _check_int("retries", retries, 0)
         self.runner_timeout = None if runner_timeout is None else float(runner_timeout)
+        if executor is not None and not callable(getattr(executor, "execute", None)):
+            raise TypeError(
+                f"executor must have an execute(work) method, got {type(executor).__name__}"
+            )
+        self.executor: Executor = executor if executor is not None else SequentialExecutor()
 
     @property
     def selection(self) -> FrameSelection:
@@ -156,20 +188,31 @@ class VideoFilePipelineService:
         return self._generate(pipeline_id, os.fspath(path))
 
     def _generate(self, pipeline_id: str, path: str) -> Iterator[FrameResult]:
-        timed = None if self.runner_timeout is None else TimedCalls(self.runner_timeout)
+        work = self.work(pipeline_id, path)
         try:
-            with self.frame_source.open(path) as reader:
-                frames = reader.frames(self.selection)
-                try:
-                    for frame in frames:
-                        yield self._run_one(pipeline_id, path, frame, timed)
-                finally:
-                    close = getattr(frames, "close", None)
-                    if close is not None:
-                        close()
+            results = self.executor.execute(work)
+            try:
+                yield from results
+            finally:
+                close = getattr(results, "close", None)
+                if close is not None:
+                    close()
         finally:
-            if timed is not None:
-                timed.close()
+            work.close()
+
+    def work(
+        self,
+        pipeline_id: str,
+        path: str | os.PathLike[str],
+        selection: FrameSelection | None = None,
+    ) -> VideoWork:
+        """The :class:`~videopipe.ports.executor.VideoWork` an executor runs for a file.
+
+        ``selection`` defaults to this service's (stride and ``max_frames``). The caller
+        closes the work.
+        """
+        self._check_pipeline_id(pipeline_id)
+        return _ServiceWork(self, pipeline_id, os.fspath(path), selection or self.selection)
 
     def video_info(self, path: str | os.PathLike[str]) -> VideoInfo:
         """Open the file with this service's decoder and report what it declares."""
@@ -194,6 +237,10 @@ class VideoFilePipelineService:
             "height": frame.height,
             "video_path": path,
         }
+
+    def _history_frames(self, pipeline_id: str) -> int:
+        declare = getattr(self.runner, "history_frames", None)
+        return 0 if declare is None else _check_int("history_frames", declare(pipeline_id), 0)
 
     def _run_one(
         self, pipeline_id: str, path: str, frame: Frame, timed: TimedCalls | None
@@ -228,3 +275,92 @@ class VideoFilePipelineService:
     def _check_pipeline_id(pipeline_id: object) -> None:
         if not isinstance(pipeline_id, str) or not pipeline_id.strip():
             raise ValueError(f"pipeline_id must be a non-empty string, got {pipeline_id!r}")
+
+
+class _ServiceWork:
+    """:class:`~videopipe.ports.executor.VideoWork` backed by a service's settings."""
+
+    def __init__(
+        self,
+        service: VideoFilePipelineService,
+        pipeline_id: str,
+        path: str,
+        selection: FrameSelection,
+    ) -> None:
+        self.service = service
+        self._pipeline_id = pipeline_id
+        self._path = path
+        self._selection = selection
+        self._timed: TimedCalls | None = None
+
+    @property
+    def pipeline_id(self) -> str:
+        return self._pipeline_id
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def selection(self) -> FrameSelection:
+        return self._selection
+
+    def open(self) -> VideoReader:
+        return self.service.frame_source.open(self._path)
+
+    def process(self, frame: Frame) -> FrameResult:
+        timeout = self.service.runner_timeout
+        if timeout is not None and self._timed is None:
+            self._timed = TimedCalls(timeout)
+        return self.service._run_one(self._pipeline_id, self._path, frame, self._timed)
+
+    def warm(self, frame: Frame) -> None:
+        payload = self.service.build_payload(frame, self._path)
+        # A warm-up frame's own outcome belongs to the segment before; only its state counts.
+        with contextlib.suppress(Exception):
+            self.service.runner.run_pipeline(self._pipeline_id, payload)
+
+    def history_frames(self) -> int:
+        return self.service._history_frames(self._pipeline_id)
+
+    def runner_thread_safe(self) -> bool:
+        return getattr(self.service.runner, "thread_safe", False) is True
+
+    def with_selection(self, selection: FrameSelection) -> VideoWork:
+        return _ServiceWork(self.service, self._pipeline_id, self._path, selection)
+
+    def portable(self) -> Callable[[], VideoWork]:
+        service = self.service
+        clone = object.__new__(type(service))
+        clone.__dict__.update(service.__dict__)
+        clone.executor = SequentialExecutor()
+        try:
+            state = pickle.dumps(clone)
+        except Exception as exc:
+            raise ConfigurationError(
+                f"this executor runs frames in other processes, but the service cannot be "
+                f"sent there ({type(exc).__name__}: {exc}); runner "
+                f"{type(service.runner).__name__}, decoder {type(service.frame_source).__name__}"
+            ) from exc
+        return _PortableWork(state, self._pipeline_id, self._path, self._selection)
+
+    def close(self) -> None:
+        if self._timed is not None:
+            self._timed.close()
+            self._timed = None
+
+
+class _PortableWork:
+    """A pickled service plus what to run: rebuilds the work in a worker process."""
+
+    def __init__(
+        self, state: bytes, pipeline_id: str, path: str, selection: FrameSelection
+    ) -> None:
+        self.state = state
+        self.pipeline_id = pipeline_id
+        self.path = path
+        self.selection = selection
+
+    def __call__(self) -> VideoWork:
+        service = pickle.loads(self.state)  # made by portable() above
+        return _ServiceWork(service, self.pipeline_id, self.path, self.selection)
