@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from videopipe.adapters.decoders import create_frame_source
+from videopipe.adapters.executors import create_executor
 from videopipe.domain import service as _domain
 from videopipe.domain.service import ErrorPolicy, ImageBytesMode
 from videopipe.ports.encoding import ImageEncoder
+from videopipe.ports.executor import Executor
 from videopipe.ports.frames import FrameSource
 from videopipe.ports.runner import PipelineRunner
 
@@ -15,8 +17,13 @@ class VideoFilePipelineService(_domain.VideoFilePipelineService):
 
     ``VideoFilePipelineService(runner)`` decodes with the default decoder (the ffmpeg
     binary bundled by imageio-ffmpeg); pass ``frame_source=`` to use another one, e.g.
-    ``videopipe.adapters.decoders.create_frame_source("opencv")``. Everything else is
-    :class:`videopipe.domain.service.VideoFilePipelineService`.
+    ``videopipe.adapters.decoders.create_frame_source("opencv")``.
+
+    ``executor`` schedules the frames: an executor object, or the name of one
+    (``"sequential"``, the default; ``"prefetch"``, ``"threads"``, ``"auto"``, ... see
+    :mod:`videopipe.adapters.executors`), built with its defaults (``threads``: one
+    worker per CPU). Every executor gives the same results in the same order.
+    Everything else is :class:`videopipe.domain.service.VideoFilePipelineService`.
     """
 
     def __init__(
@@ -31,6 +38,7 @@ class VideoFilePipelineService(_domain.VideoFilePipelineService):
         on_error: ErrorPolicy = "raise",
         retries: int = 0,
         runner_timeout: float | None = None,
+        executor: Executor | str | None = None,
     ) -> None:
         super().__init__(
             runner,
@@ -42,4 +50,5 @@ class VideoFilePipelineService(_domain.VideoFilePipelineService):
             on_error=on_error,
             retries=retries,
             runner_timeout=runner_timeout,
+            executor=create_executor(executor) if isinstance(executor, str) else executor,
         )

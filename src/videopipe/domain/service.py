@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
@@ -291,7 +292,10 @@ class _ServiceWork:
         self._pipeline_id = pipeline_id
         self._path = path
         self._selection = selection
-        self._timed: TimedCalls | None = None
+        # One timer per calling thread: TimedCalls serves one caller at a time, and a
+        # runner that keeps per-thread state must see a thread's frames on one thread.
+        self._timers: dict[int, TimedCalls] = {}
+        self._timers_lock = threading.Lock()
 
     @property
     def pipeline_id(self) -> str:
@@ -308,17 +312,36 @@ class _ServiceWork:
     def open(self) -> VideoReader:
         return self.service.frame_source.open(self._path)
 
-    def process(self, frame: Frame) -> FrameResult:
+    def _timer(self) -> TimedCalls | None:
         timeout = self.service.runner_timeout
-        if timeout is not None and self._timed is None:
-            self._timed = TimedCalls(timeout)
-        return self.service._run_one(self._pipeline_id, self._path, frame, self._timed)
+        if timeout is None:
+            return None
+        key = threading.get_ident()
+        with self._timers_lock:
+            timed = self._timers.get(key)
+            if timed is None:
+                timed = self._timers[key] = TimedCalls(timeout)
+            return timed
+
+    def process(self, frame: Frame) -> FrameResult:
+        return self.service._run_one(self._pipeline_id, self._path, frame, self._timer())
 
     def warm(self, frame: Frame) -> None:
         payload = self.service.build_payload(frame, self._path)
+        runner = self.service.runner
+        timed = self._timer()
         # A warm-up frame's own outcome belongs to the segment before; only its state counts.
+        # It goes through the same timer as process(): the runner sees it on the same thread.
         with contextlib.suppress(Exception):
-            self.service.runner.run_pipeline(self._pipeline_id, payload)
+            if timed is None:
+                runner.run_pipeline(self._pipeline_id, payload)
+            else:
+                timed.call(
+                    self._pipeline_id,
+                    frame.index,
+                    runner.run_pipeline,
+                    *(self._pipeline_id, payload),
+                )
 
     def history_frames(self) -> int:
         return self.service._history_frames(self._pipeline_id)
@@ -345,9 +368,11 @@ class _ServiceWork:
         return _PortableWork(state, self._pipeline_id, self._path, self._selection)
 
     def close(self) -> None:
-        if self._timed is not None:
-            self._timed.close()
-            self._timed = None
+        with self._timers_lock:
+            timers = list(self._timers.values())
+            self._timers.clear()
+        for timed in timers:
+            timed.close()
 
 
 class _PortableWork:

@@ -9,11 +9,17 @@ Whatever the executor, the results are those of a sequential run, in frame order
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
-from typing import Protocol, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
 
 from videopipe.domain.model import Frame, FrameResult, FrameSelection
 from videopipe.ports.frames import VideoReader
+
+UNBOUNDED_HISTORY: Final[int] = sys.maxsize
+""":meth:`VideoWork.history_frames` of a runner whose results may depend on every
+earlier frame (a recurrent plugin): only a run from the video's first selected frame
+is exact. An executor either runs such work in one piece or warms from the start."""
 
 
 @runtime_checkable
@@ -65,12 +71,19 @@ class VideoWork(Protocol):
 
         ``0``: every frame's result depends on that frame alone (any split is exact).
         ``n``: a run that starts at a selected frame ``f`` is exact from ``f`` on if the
-        runner was first shown (:meth:`warm`) the ``n`` selected frames before ``f``.
+        runner was first shown (:meth:`warm`) the ``n`` selected frames before ``f``
+        (fewer at the start of the video: all those before ``f``).
+        :data:`UNBOUNDED_HISTORY`: no split is exact.
         """
         ...
 
     def runner_thread_safe(self) -> bool:
-        """Whether the runner may be called from several threads at once."""
+        """Whether the runner may be called from several threads at once.
+
+        A thread-safe runner that keeps state (:meth:`history_frames` > 0) keeps it per
+        calling thread: frames shown to it on one thread are the history of the next
+        frames processed on that thread only.
+        """
         ...
 
     def with_selection(self, selection: FrameSelection) -> VideoWork:

@@ -60,7 +60,17 @@ class Plugin(ABC):
     - ``outputs``: output name -> meaning (the plugin's result dict has these keys).
     - ``params``: parameter name -> :class:`Param`.
     - ``history``: how many earlier processed frames the plugin needs (0: stateless).
-      The engine keeps them and passes them to :meth:`process`, newest last.
+      The engine keeps them and passes them to :meth:`process`, newest last: the
+      entries of the last ``history`` processed frames on which the node ran to the end
+      (a frame on which it, or a node before it, failed leaves no entry).
+    - ``recurrent``: for a plugin with history, whether a result may depend on every
+      earlier frame. ``True`` (the default, the safe assumption) when :meth:`process`
+      reads its own earlier outputs (``HistoryEntry.outputs``), keeps state between
+      calls, or fails depending on its history. ``False`` declares that the outputs
+      depend only on this frame's inputs and the *inputs* of the entries it is shown,
+      and that whether it raises depends on this frame's inputs only: then a run that
+      starts a few frames early is exact, and executors may split the video (see
+      :meth:`videopipe.adapters.runners.dag.DagPipelineRunner.history_frames`).
     - ``requires``: importable module -> optional dependency group (extra) it comes
       from; a pipeline using the plugin fails at load, with the ``pip install``
       command, when one is missing. Import such modules inside :meth:`setup` or
@@ -78,6 +88,7 @@ class Plugin(ABC):
     outputs: ClassVar[Mapping[str, str]] = {}
     params: ClassVar[Mapping[str, Param]] = {}
     history: ClassVar[int] = 0
+    recurrent: ClassVar[bool] = True
     requires: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, **params: Any) -> None:

@@ -23,6 +23,7 @@ class Motion(Plugin):
     name = "motion"
     description = "Frame difference with the previous processed frame: score, flag and box."
     history = 1
+    recurrent = False  # reads history[-1].inputs only
     outputs = {
         "score": "fraction of pixels whose luma changed by more than threshold",
         "moving": "score > min_fraction",
@@ -65,6 +66,7 @@ class SceneChange(Plugin):
     name = "scene_change"
     description = "Detect cuts: histogram distance to the previous processed frame."
     history = 1
+    recurrent = False  # reads history[-1].inputs only
     outputs = {"score": "0 (same) .. 1 (disjoint) histogram distance", "cut": "score > threshold"}
     params = {"threshold": Param(float, 0.4, "score above which the frame starts a new scene")}
 

@@ -44,6 +44,13 @@ class FailureInjectingRunner(CallRecorder):
     attempts succeed, as for a retry); ``None`` affects every attempt.
     """
 
+    thread_safe = True
+    """May be called from several threads at once (attempts are counted under a lock)."""
+
+    def history_frames(self, pipeline_id: str) -> int:
+        """0: stateless (failures are decided by frame index and attempt, not order)."""
+        return 0
+
     def __init__(
         self,
         *,

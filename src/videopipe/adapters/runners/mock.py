@@ -25,6 +25,14 @@ class MockDagPipelineService(CallRecorder):
     Success returns ``{"mock": True, "pipeline_id", "frame_index", "bytes_length"}``.
     """
 
+    thread_safe = True
+    """May be called from several threads at once (``calls`` is appended atomically;
+    under concurrency its order is the order calls started, not frame order)."""
+
+    def history_frames(self, pipeline_id: str) -> int:
+        """0: stateless, every result depends on its own frame only."""
+        return 0
+
     def __init__(self, *, fail_mode: FailMode | None = None, keep_images: bool = False) -> None:
         if fail_mode is not None and fail_mode not in FAIL_MODES:
             raise ValueError(
@@ -48,6 +56,14 @@ class MockDagPipelineService(CallRecorder):
 class MockDagPipelineServiceWithLatency(CallRecorder):
     """The mock runner, sleeping ``latency_seconds`` on every call."""
 
+    thread_safe = True
+    """May be called from several threads at once (``calls`` is appended atomically;
+    under concurrency its order is the order calls started, not frame order)."""
+
+    def history_frames(self, pipeline_id: str) -> int:
+        """0: stateless, every result depends on its own frame only."""
+        return 0
+
     def __init__(self, *, latency_seconds: float = 0.0, keep_images: bool = False) -> None:
         if latency_seconds < 0:
             raise ValueError(f"latency_seconds must be >= 0, got {latency_seconds}")
@@ -63,7 +79,18 @@ class MockDagPipelineServiceWithLatency(CallRecorder):
 
 
 class MockDagPipelineServiceWithMutation(CallRecorder):
-    """The mock runner whose output goes through ``mutator`` before it is returned."""
+    """The mock runner whose output goes through ``mutator`` before it is returned.
+
+    Declared thread-safe: a ``mutator`` given to it must be too (``add_fields``'s is).
+    """
+
+    thread_safe = True
+    """May be called from several threads at once (``calls`` is appended atomically;
+    under concurrency its order is the order calls started, not frame order)."""
+
+    def history_frames(self, pipeline_id: str) -> int:
+        """0: stateless, every result depends on its own frame only."""
+        return 0
 
     def __init__(self, mutator: Mutator, *, keep_images: bool = False) -> None:
         if not callable(mutator):

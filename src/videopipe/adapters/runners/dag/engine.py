@@ -12,6 +12,7 @@ import numpy as np
 from videopipe.adapters.runners.dag.library import PipelineLibrary
 from videopipe.adapters.runners.dag.spec import FRAME, Pipeline
 from videopipe.domain.errors import PluginError
+from videopipe.ports.executor import UNBOUNDED_HISTORY
 from videopipe.ports.plugins import FrameContext, HistoryEntry, Plugin
 
 
@@ -37,13 +38,21 @@ def to_jsonable(value: Any) -> Any:
 
 
 class _Run:
-    """One pipeline's plugin instances (set up once) and stateful plugins' history."""
+    """One pipeline's plugin instances (set up once) and stateful plugins' history.
+
+    Each node with ``history = h`` keeps one slot per processed frame, for the last
+    ``h`` frames: the node's :class:`HistoryEntry`, or ``None`` when the node did not
+    run to the end on that frame (it failed, or a node before it did). The plugin is
+    shown the entries, newest last. Because a slot is taken on every frame, what a
+    node is shown depends on the last ``h`` frames only, never on how far back its
+    last success was: that is what makes a run started a few frames early exact.
+    """
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
         self.plugins: dict[str, Plugin] = {}
         self.failed_setups: dict[str, Exception] = {}
-        self.history: dict[str, collections.deque[HistoryEntry]] = {
+        self.history: dict[str, collections.deque[tuple[int, HistoryEntry | None]]] = {
             node_id: collections.deque(maxlen=node.plugin.history)
             for node_id, node in pipeline.nodes.items()
             if node.plugin.history > 0
@@ -72,17 +81,84 @@ class _Run:
         ) from failure
 
     def new_frame(self, video: object, frame_index: int) -> None:
-        """Forget history when a new video starts (or the same one starts over)."""
-        if video != self.video or (self.last_index is not None and frame_index <= self.last_index):
-            for entries in self.history.values():
-                entries.clear()
+        """Forget history when a new video starts (or the same one starts over).
+
+        The same frame again is another attempt at it (the service retrying a failed
+        call): the slots the earlier attempt took are given back first.
+        """
+        if video != self.video or (self.last_index is not None and frame_index < self.last_index):
+            self.forget_history()
+        elif frame_index == self.last_index:
+            for slots in self.history.values():
+                if slots and slots[-1][0] == frame_index:
+                    slots.pop()
         self.video = video
         self.last_index = frame_index
+
+    def entries(self, node_id: str) -> tuple[HistoryEntry, ...]:
+        """What the node is shown: its entries of the last ``history`` frames."""
+        slots = self.history.get(node_id)
+        if not slots:
+            return ()
+        return tuple(entry for _, entry in slots if entry is not None)
+
+    def end_frame(self, frame_index: int, completed: Mapping[str, HistoryEntry]) -> None:
+        """Take one slot per stateful node for this frame (``None``: it did not complete)."""
+        for node_id, slots in self.history.items():
+            slots.append((frame_index, completed.get(node_id)))
+
+    def forget_history(self) -> None:
+        for slots in self.history.values():
+            slots.clear()
+        self.video = None
+        self.last_index = None
 
     def close(self) -> None:
         for instance in self.plugins.values():
             instance.close()
         self.plugins.clear()
+
+
+class _ThreadState:
+    """The runs (plugin instances and history) of the thread that owns this state."""
+
+    def __init__(self) -> None:
+        self.owner: threading.Thread | None = None
+        self.runs: dict[str, _Run] = {}
+
+    def available(self) -> bool:
+        return self.owner is None or not self.owner.is_alive()
+
+    def close(self) -> None:
+        for run in self.runs.values():
+            run.close()
+        self.runs.clear()
+
+
+def pipeline_history(pipeline: Pipeline) -> int:
+    """How many earlier processed frames a result of ``pipeline`` may depend on.
+
+    ``UNBOUNDED_HISTORY`` when a node with history is ``recurrent``; otherwise the sum
+    of every node's ``history``. Why the sum bounds it: call ``O(X)`` how far back the
+    outcome (outputs or failure) of node ``X`` on frame ``f`` may depend. A
+    non-recurrent plugin's outcome depends on its inputs on ``f`` (the outcomes of its
+    parents on ``f``) and on the inputs of the entries it is shown, that is its slots
+    for frames ``f-h..f-1``. Whether a slot holds an entry depends on whether ``X`` was
+    reached on that frame, i.e. on the outcomes there of every node before ``X`` in
+    topological order (a failure stops the frame), and the entry's inputs on the
+    outcomes of its parents. So ``O(X) <= h(X) + max(O(Y) for Y before X)``, and by
+    induction along the order ``O(X) <= sum of h`` over ``X`` and the nodes before it.
+    The longest-path sum would not do: with ``on_error: skip`` a failure in a node off
+    ``X``'s path still decides whether ``X`` took an entry. A plugin that reads its own
+    earlier outputs (``HistoryEntry.outputs``) feeds every earlier frame forward: no
+    finite window is exact, hence ``recurrent``.
+    """
+    total = 0
+    for node in pipeline.nodes.values():
+        if node.plugin.history > 0 and node.plugin.recurrent:
+            return UNBOUNDED_HISTORY
+        total += node.plugin.history
+    return total
 
 
 class DagPipelineRunner:
@@ -97,9 +173,14 @@ class DagPipelineRunner:
     more attempts, then raise).
     """
 
+    thread_safe = True
+    """Frames may be run from several threads at once: each thread has its own plugin
+    instances and history (a state is reused by a later thread once its owner ended)."""
+
     def __init__(self, library: PipelineLibrary | None = None) -> None:
         self.library = library or PipelineLibrary()
-        self._runs: dict[str, _Run] = {}
+        self._states: list[_ThreadState] = []
+        self._local = threading.local()
         self._lock = threading.Lock()
 
     def run_pipeline(self, pipeline_id: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -109,26 +190,39 @@ class DagPipelineRunner:
         context_base = (pipeline_id, frame_index, float(payload.get("timestamp", 0.0)))
         run.new_frame(payload.get("video_path"), frame_index)
         values: dict[str, Mapping[str, Any]] = {FRAME: payload}
+        completed: dict[str, HistoryEntry] = {}
         pipeline = run.pipeline
-        for node_id in pipeline.order:
-            node = pipeline.nodes[node_id]
-            inputs = {
-                name: (None if binding.key is None else values[binding.node][binding.key])
-                for name, binding in node.bindings.items()
-            }
-            context = FrameContext(context_base[0], node_id, frame_index, context_base[2])
-            try:
-                outputs = self._call(run, node_id, inputs, context)
-            except PluginError as error:
-                if pipeline.on_error == "skip":
-                    return {"error": self._describe(error)}
-                raise
-            values[node_id] = outputs
-            if node_id in run.history:
-                run.history[node_id].append(
-                    HistoryEntry(frame_index, context.timestamp, inputs, outputs)
-                )
+        try:
+            for node_id in pipeline.order:
+                node = pipeline.nodes[node_id]
+                inputs = {
+                    name: (None if binding.key is None else values[binding.node][binding.key])
+                    for name, binding in node.bindings.items()
+                }
+                context = FrameContext(context_base[0], node_id, frame_index, context_base[2])
+                try:
+                    outputs = self._call(run, node_id, inputs, context)
+                except PluginError as error:
+                    if pipeline.on_error == "skip":
+                        return {"error": self._describe(error)}
+                    raise
+                values[node_id] = outputs
+                if node_id in run.history:
+                    completed[node_id] = HistoryEntry(
+                        frame_index, context.timestamp, inputs, outputs
+                    )
+        finally:
+            run.end_frame(frame_index, completed)
         return {node_id: to_jsonable(dict(values[node_id])) for node_id in pipeline.outputs}
+
+    def history_frames(self, pipeline_id: str) -> int:
+        """How many earlier processed frames a result of ``pipeline_id`` may depend on.
+
+        See :func:`pipeline_history` (the sum of the nodes' ``history``, or
+        ``UNBOUNDED_HISTORY`` when one is ``recurrent``). Executors warm a split run
+        with that many frames so that its results are those of a sequential run.
+        """
+        return pipeline_history(self.library.load(pipeline_id))
 
     def _call(
         self, run: _Run, node_id: str, inputs: dict[str, Any], context: FrameContext
@@ -136,7 +230,7 @@ class DagPipelineRunner:
         pipeline = run.pipeline
         node = pipeline.nodes[node_id]
         plugin = run.plugin(node_id, context.frame_index)
-        history = tuple(run.history.get(node_id, ()))
+        history = run.entries(node_id)
         attempts = 1 + (pipeline.retries if pipeline.on_error == "retry" else 0)
         for attempt in range(1, attempts + 1):
             try:
@@ -166,20 +260,37 @@ class DagPipelineRunner:
             "attempts": getattr(error, "attempts", 1),
         }
 
-    def _run(self, pipeline_id: str) -> _Run:
+    def _state(self) -> _ThreadState:
+        """The calling thread's state: its own, or one whose owner thread has ended."""
+        state: _ThreadState | None = getattr(self._local, "state", None)
+        if state is not None:
+            return state
+        current = threading.current_thread()
         with self._lock:
-            pipeline = self.library.load(pipeline_id)
-            run = self._runs.get(pipeline_id)
-            if run is None or run.pipeline is not pipeline:
-                if run is not None:
-                    run.close()
-                run = _Run(pipeline)
-                self._runs[pipeline_id] = run
-            return run
+            state = next((each for each in self._states if each.available()), None)
+            if state is None:
+                state = _ThreadState()
+                self._states.append(state)
+            else:  # keep its plugin instances (models stay loaded), not its history
+                for run in state.runs.values():
+                    run.forget_history()
+            state.owner = current
+        self._local.state = state
+        return state
+
+    def _run(self, pipeline_id: str) -> _Run:
+        state = self._state()
+        pipeline = self.library.load(pipeline_id)
+        run = state.runs.get(pipeline_id)
+        if run is None or run.pipeline is not pipeline:
+            if run is not None:
+                run.close()
+            run = _Run(pipeline)
+            state.runs[pipeline_id] = run
+        return run
 
     def close(self) -> None:
-        """Close every plugin instance (release models)."""
+        """Close every plugin instance of every thread (release models)."""
         with self._lock:
-            for run in self._runs.values():
-                run.close()
-            self._runs.clear()
+            for state in self._states:
+                state.close()
