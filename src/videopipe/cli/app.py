@@ -1,0 +1,165 @@
+"""The ``videopipe`` command group, its exit codes and the options commands share."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from videopipe.adapters.annotate import AnnotatedVideoWriteError
+from videopipe.adapters.decoders import DECODERS
+from videopipe.container import ENVIRONMENTS
+from videopipe.domain.errors import (
+    ConfigurationError,
+    MissingDependencyError,
+    PipelineNotFoundError,
+    PipelineSpecError,
+    PluginError,
+    RunnerTimeoutError,
+    VideoPipeError,
+)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+EXIT_PIPELINE = 4
+EXIT_RUNNER = 5
+EXIT_OUTPUT = 6
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class InvalidUsageError(ConfigurationError):
+    """Arguments that do not go together (exit code 2)."""
+
+
+class OutputError(VideoPipeError, OSError):
+    """The results file cannot be opened or written (exit code 6)."""
+
+
+def exit_code_for(error: BaseException) -> int:  # noqa: PLR0911 - a code per kind
+    """The exit code of each kind of failure.
+
+    2 usage or configuration, 3 input file, 4 pipeline (not found, invalid, missing
+    extra), 5 a plugin or the runner failed, 6 an output file could not be written.
+    """
+    if isinstance(error, click.ClickException):
+        return error.exit_code
+    if isinstance(error, ConfigurationError):
+        return EXIT_USAGE
+    if isinstance(error, PipelineNotFoundError | PipelineSpecError | MissingDependencyError):
+        return EXIT_PIPELINE
+    if isinstance(error, OutputError | AnnotatedVideoWriteError):
+        return EXIT_OUTPUT
+    if isinstance(error, PluginError | RunnerTimeoutError):
+        return EXIT_RUNNER
+    if isinstance(error, VideoPipeError):
+        return EXIT_INPUT
+    return EXIT_RUNNER  # a plugin's or the runner's own failure
+
+
+def error_line(error: BaseException) -> str:
+    """The one line printed for ``error`` (its type is named unless it is videopipe's own)."""
+    if isinstance(error, click.UsageError):
+        hint = f" (see '{error.ctx.command_path} --help')" if error.ctx is not None else ""
+        return f"videopipe: error: {error.format_message()}{hint}"
+    if isinstance(error, click.ClickException):
+        return f"videopipe: error: {error.format_message()}"
+    name = "" if isinstance(error, VideoPipeError) else f"{type(error).__name__}: "
+    message = " ".join(str(error).split()) or type(error).__name__
+    return f"videopipe: error: {name}{message}"
+
+
+def stderr_console() -> Console:
+    """A rich console on stderr (progress, summaries)."""
+    return Console(stderr=True, highlight=False)
+
+
+def stdout_console() -> Console:
+    """A rich console on stdout (tables)."""
+    return Console(highlight=False, soft_wrap=False)
+
+
+def add_text_row(table: Table, *cells: str) -> None:
+    """Add a row of plain text (``[extra]`` and the like are not read as markup)."""
+    table.add_row(*(Text(cell) for cell in cells))
+
+
+def stderr_is_terminal() -> bool:
+    """Whether stderr is a terminal (the progress bar and summary are shown only then)."""
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class Settings:
+    """Process-wide switches set by options (``--debug``)."""
+
+    debug = False
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        Settings.debug = True
+    return value
+
+
+def debug_option(function: F) -> F:
+    """``--debug``: show the traceback of an error."""
+    decorator = click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_debug,
+        help="Show the full traceback when something fails.",
+    )
+    decorated: F = decorator(function)
+    return decorated
+
+
+def env_option(function: F) -> F:
+    """``--env``: the configuration environment."""
+    decorator = click.option(
+        "--env",
+        type=click.Choice(ENVIRONMENTS),
+        default=None,
+        help="Configuration environment (default: VIDEOPIPE_ENV, else dev).",
+    )
+    decorated: F = decorator(function)
+    return decorated
+
+
+def decoder_option(function: F) -> F:
+    """``--decoder``: which decoder reads the video."""
+    decorator = click.option(
+        "--decoder",
+        type=click.Choice(sorted(DECODERS)),
+        default=None,
+        help="Decoder (default: the configuration's, VIDEOPIPE_DECODER, else imageio_ffmpeg).",
+    )
+    decorated: F = decorator(function)
+    return decorated
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(package_name="videopipe", prog_name="videopipe")
+@debug_option
+def app() -> None:
+    """Run a pipeline (a DAG of vision plugins) over every frame of a video file.
+
+    Exit codes: 0 success, 2 usage or configuration, 3 input video, 4 pipeline (not
+    found, invalid, missing extra), 5 a plugin or the runner failed, 6 an output file
+    could not be written, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+    """

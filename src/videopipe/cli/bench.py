@@ -1,0 +1,188 @@
+"""``videopipe bench``: decoder and pipeline throughput on this machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+
+import click
+from rich.table import Table
+
+from videopipe.adapters.decoders import DECODERS, available_decoders
+from videopipe.adapters.decoders.imageio_ffmpeg import bundled_ffmpeg
+from videopipe.cli.app import (
+    EXIT_OK,
+    InvalidUsageError,
+    add_text_row,
+    app,
+    debug_option,
+    env_option,
+    stdout_console,
+)
+from videopipe.container import create_container
+from videopipe.domain.errors import VideoPipeError
+from videopipe.domain.model import FrameSelection
+
+DEFAULT_PIPELINES = ("motion", "scenes")
+
+
+@dataclass
+class Measurement:
+    """One row of the table."""
+
+    what: str
+    frames: int
+    seconds: float
+    status: str = "ok"
+
+    @property
+    def fps(self) -> float:
+        """Frames per second."""
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+def make_test_pattern(path: str, frames: int, width: int, height: int, fps: int = 25) -> str:
+    """Encode ``frames`` frames of ffmpeg's moving ``testsrc2`` pattern as H.264."""
+    command = [bundled_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    command += ["-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={fps}"]
+    command += ["-frames:v", str(frames), "-c:v", "libx264", "-pix_fmt", "yuv420p", path]
+    done = subprocess.run(command, capture_output=True, timeout=300, check=False)
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise VideoPipeError(f"ffmpeg could not make the test video: {message[-1:]}")
+    return path
+
+
+def _timed(what: str, items: Iterator[object]) -> Measurement:
+    started = time.perf_counter()
+    count = 0
+    try:
+        for _ in items:
+            count += 1
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
+    return Measurement(what, count, time.perf_counter() - started)
+
+
+def _decode(env: str | None, decoder: str, video: str, frames: int) -> Measurement:
+    source = create_container(env, overrides={"decoder": decoder}).frame_source()
+    with source.open(video) as reader:
+        return _timed(f"decode ({decoder})", reader.frames(FrameSelection.every(1, frames)))
+
+
+def _pipeline(env: str | None, pipeline: str, video: str, frames: int) -> Measurement:
+    what = f"pipeline {pipeline} (dag runner)"
+    container = create_container(env, overrides={"runner": "dag", "max_frames": frames})
+    try:
+        container.pipeline_library().load(pipeline)
+    except VideoPipeError as exc:
+        return Measurement(what, 0, 0.0, " ".join(str(exc).split()))
+    service = container.video_service()
+    return _timed(what, service.iter_frame_results(pipeline, video))
+
+
+def _size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d+)x(\d+)", text)
+    if not match or int(match[1]) < 16 or int(match[2]) < 16:
+        raise InvalidUsageError(f"--size must be WIDTHxHEIGHT (each >= 16), got {text!r}")
+    return int(match[1]), int(match[2])
+
+
+@app.command("bench", short_help="Decoder and pipeline throughput on this machine.")
+@click.argument("video", metavar="[VIDEO]", required=False)
+@click.option(
+    "--frames",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    metavar="N",
+    help="Frames per measurement (the generated video's length).",
+)
+@click.option(
+    "--size",
+    default="320x240",
+    show_default=True,
+    metavar="WxH",
+    help="Size of the generated video (when no VIDEO is given).",
+)
+@click.option(
+    "--pipeline",
+    "-p",
+    "pipelines",
+    multiple=True,
+    metavar="ID",
+    help=f"Pipeline to measure (repeatable; default: {', '.join(DEFAULT_PIPELINES)}).",
+)
+@click.option(
+    "--decoder",
+    "decoders",
+    multiple=True,
+    type=click.Choice(sorted(DECODERS)),
+    help="Decoder to measure (repeatable; default: every installed one).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@env_option
+@debug_option
+def bench_command(
+    *,
+    video: str | None,
+    frames: int,
+    size: str,
+    pipelines: tuple[str, ...],
+    decoders: tuple[str, ...],
+    as_json: bool,
+    env: str | None,
+) -> int:
+    """Measure decoding and pipelines on VIDEO (default: a generated H.264 test pattern).
+
+    Each decoder decodes the first N frames; each pipeline runs over them with the DAG
+    runner and the configuration's decoder. Rows give frames/s and the ratio to the
+    first decoder's rate. One run each, so expect some noise; nothing is asserted.
+    """
+    width, height = _size(size)
+    chosen = list(decoders) or available_decoders()
+    with tempfile.TemporaryDirectory(prefix="videopipe-bench-") as scratch:
+        if video is None:
+            video = make_test_pattern(os.path.join(scratch, "bench.mp4"), frames, width, height)
+        rows = [_decode(env, decoder, video, frames) for decoder in chosen]
+        rows += [
+            _pipeline(env, pipeline, video, frames) for pipeline in (pipelines or DEFAULT_PIPELINES)
+        ]
+    reference = rows[0].fps if rows and rows[0].fps > 0 else None
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        **asdict(row),
+                        "fps": round(row.fps, 1),
+                        "ratio": round(row.fps / reference, 3) if reference else None,
+                    }
+                    for row in rows
+                ],
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    table = Table("measure", "frames", "seconds", "frames/s", f"vs {rows[0].what}", "status")
+    for row in rows:
+        ratio = f"{row.fps / reference:.2f}" if reference and row.status == "ok" else "-"
+        add_text_row(
+            table,
+            row.what,
+            str(row.frames),
+            f"{row.seconds:.3f}",
+            f"{row.fps:.1f}" if row.status == "ok" else "-",
+            ratio,
+            row.status,
+        )
+    stdout_console().print(table)
+    return EXIT_OK

@@ -1,0 +1,166 @@
+"""Interrupting ``videopipe run`` (Ctrl-C, SIGKILL) and continuing it with ``--resume``."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.helpers import alive, gate_site, interrupt_after, videopipe, wait_for
+from videopipe.testing.media import make_video
+
+HELD_AT = 7  # the gate holds frame 7 (and later ones) while its file exists
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """24 frames that differ (motion's results depend on history); 320x240 frames are
+    big enough that ffmpeg is still running, blocked on the full pipe, when a run is held.
+    """
+    return make_video(tmp_path_factory.mktemp("resume") / "clip.mp4", frames=24)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
+def test_an_interrupted_stateful_run_resumed_gives_the_uninterrupted_file(
+    tmp_path: Path, clip: Path, sig: signal.Signals
+) -> None:
+    hold = tmp_path / "hold"
+    env = gate_site(tmp_path, hold, HELD_AT)
+    args = ["run", str(clip), "-p", "gated", "--stride", "2"]
+    uninterrupted = tmp_path / "full.jsonl"
+    done = videopipe(*args, "-o", str(uninterrupted), env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    expected = uninterrupted.read_bytes()
+    frames = [json.loads(line)["frame_index"] for line in expected.splitlines()]
+    assert frames == list(range(0, 24, 2))
+
+    hold.touch()
+    output = tmp_path / "part.jsonl"
+    interrupted, descendants = interrupt_after(
+        [*args, "-o", str(output)], output, lines=4, sig=sig, env=env
+    )
+    if sig == signal.SIGINT:
+        assert interrupted.returncode == 130
+        assert interrupted.stderr.strip().splitlines() == ["videopipe: interrupted"]
+    else:
+        assert interrupted.returncode == -signal.SIGKILL
+    assert descendants, "the run had started its decoder"
+    wait_for(lambda: not any(alive(pid) for pid in descendants), timeout=30, what="no ffmpeg")
+    written = output.read_bytes()
+    assert written.endswith(b"\n")
+    assert written == b"".join(expected.splitlines(keepends=True)[:4])  # frames 0, 2, 4, 6
+
+    hold.unlink()
+    resumed = videopipe(*args, "-o", str(output), "--resume", env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout == ""
+    assert output.read_bytes() == expected
+
+
+def _failure_config(tmp_path: Path, hang_seconds: float) -> dict[str, str]:
+    """The failure runner (mock results) holding frame 30 for ``hang_seconds``."""
+    config = tmp_path / f"hang{hang_seconds}.yaml"
+    config.write_text(
+        "runner: failure\n"
+        "runners:\n"
+        f"  failure: {{fail_at: [30], action: hang, hang_seconds: {hang_seconds}}}\n"
+    )
+    return {"VIDEOPIPE_CONFIG": str(config), "VIDEOPIPE_ENV": "test"}
+
+
+def test_several_videos_resume_skips_the_complete_ones(tmp_path: Path, clip: Path) -> None:
+    second = make_video(tmp_path / "second.mp4", frames=40, width=64, height=48)
+    args = ["run", str(clip), str(second), "-p", "demo"]
+    full = tmp_path / "full.jsonl"
+    done = videopipe(*args, "-o", str(full), env=_failure_config(tmp_path, 0))
+    assert done.returncode == 0, done.stderr
+    expected = full.read_bytes()
+    videos = [json.loads(line)["video"] for line in expected.splitlines()]
+    assert videos == [str(clip)] * 24 + [str(second)] * 40
+
+    output = tmp_path / "part.jsonl"
+    interrupted, _ = interrupt_after(
+        [*args, "-o", str(output)],
+        output,
+        lines=24 + 30,  # the first video whole, the second held on frame 30
+        sig=signal.SIGINT,
+        env=_failure_config(tmp_path, 60),
+    )
+    assert interrupted.returncode == 130, interrupted.stderr
+    assert output.read_bytes() == b"".join(expected.splitlines(keepends=True)[:54])
+    resumed = videopipe(
+        *args, "-o", str(output), "--resume", "--summary", env=_failure_config(tmp_path, 0)
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert output.read_bytes() == expected
+    assert "1 complete videos skipped" in resumed.stderr
+    assert "10 lines written" in resumed.stderr
+
+
+def test_a_torn_last_line_is_dropped_on_resume(tmp_path: Path, clip: Path) -> None:
+    env = {"VIDEOPIPE_ENV": "test"}
+    full = tmp_path / "full.jsonl"
+    assert videopipe("run", str(clip), "-p", "demo", "-o", str(full), env=env).returncode == 0
+    expected = full.read_bytes()
+    lines = expected.splitlines(keepends=True)
+    output = tmp_path / "torn.jsonl"
+    output.write_bytes(b"".join(lines[:10]) + lines[10][:17])
+    resumed = videopipe("run", str(clip), "-p", "demo", "-o", str(output), "--resume", env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert output.read_bytes() == expected
+
+
+def test_resume_of_a_complete_file_changes_nothing(tmp_path: Path, clip: Path) -> None:
+    env = {"VIDEOPIPE_ENV": "test"}
+    output = tmp_path / "done.jsonl"
+    assert videopipe("run", str(clip), "-p", "demo", "-o", str(output), env=env).returncode == 0
+    before = output.read_bytes()
+    again = videopipe("run", str(clip), "-p", "demo", "-o", str(output), "--resume", env=env)
+    assert again.returncode == 0, again.stderr
+    assert output.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not json\n", "line 1 is not a videopipe result line"),
+        (b'{"video": "other.mp4", "frame_index": 0}\n', "which is not among the videos given"),
+    ],
+)
+def test_resume_refuses_a_file_it_did_not_write(
+    tmp_path: Path, clip: Path, content: bytes, message: str
+) -> None:
+    output = tmp_path / "foreign.jsonl"
+    output.write_bytes(content)
+    done = videopipe(
+        "run", str(clip), "-p", "demo", "-o", str(output), "--resume", env={"VIDEOPIPE_ENV": "test"}
+    )
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert len(done.stderr.splitlines()) == 1
+    assert output.read_bytes() == content
+
+
+def test_resume_with_other_options_is_refused(tmp_path: Path, clip: Path) -> None:
+    env = {"VIDEOPIPE_ENV": "test"}
+    output = tmp_path / "stride.jsonl"
+    first = videopipe(
+        "run", str(clip), "-p", "demo", "--max-frames", "3", "-o", str(output), env=env
+    )
+    assert first.returncode == 0
+    before = output.read_bytes()
+    other = videopipe(
+        "run", str(clip), "-p", "demo", "--stride", "2", "-o", str(output), "--resume", env=env
+    )
+    assert other.returncode == 2
+    assert "differ from what this run gives" in other.stderr
+    assert output.read_bytes() == before
+
+
+def test_resume_needs_output(clip: Path) -> None:
+    done = videopipe("run", str(clip), "-p", "demo", "--resume", env={"VIDEOPIPE_ENV": "test"})
+    assert done.returncode == 2
+    assert done.stderr.strip() == "videopipe: error: --resume needs --output (the file to continue)"
