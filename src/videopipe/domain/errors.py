@@ -7,9 +7,41 @@ builtin exception a caller would already catch, so ``except FileNotFoundError`` 
 
 from __future__ import annotations
 
+from typing import Any
+
+_OS_ERROR_FIELDS = ("errno", "strerror", "filename", "filename2")
+
+
+def _rebuild_error(
+    cls: type[BaseException],
+    args: tuple[Any, ...],
+    state: dict[str, Any],
+    os_fields: dict[str, Any],
+) -> BaseException:
+    """Unpickle a :class:`VideoPipeError` without calling its ``__init__``."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    if isinstance(error, OSError):
+        for name, value in os_fields.items():
+            setattr(error, name, value)
+    error.__dict__.update(state)
+    return error
+
 
 class VideoPipeError(Exception):
-    """Root of every error raised by videopipe itself."""
+    """Root of every error raised by videopipe itself.
+
+    Every subclass survives pickling (an executor sends errors back from other
+    processes): the copy has the same type, message, attributes and notes, whatever
+    the subclass's ``__init__`` signature.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        os_fields: dict[str, Any] = {}
+        if isinstance(self, OSError):  # these live in slots, not in __dict__
+            os_fields = {name: getattr(self, name) for name in _OS_ERROR_FIELDS}
+            os_fields = {name: value for name, value in os_fields.items() if value is not None}
+        return (_rebuild_error, (type(self), self.args, dict(self.__dict__), os_fields))
 
 
 class VideoFileNotFoundError(VideoPipeError, FileNotFoundError):
@@ -114,6 +146,29 @@ class RunnerTimeoutError(VideoPipeError, TimeoutError):
 
 class ConfigurationError(VideoPipeError, ValueError):
     """A configuration value or argument is not one videopipe accepts."""
+
+
+class WorkerLostError(VideoPipeError, RuntimeError):
+    """A worker process died while running a segment of a video, on every attempt.
+
+    ``path`` is the video, ``start``/``stop`` the segment's frame range (``stop`` is
+    exclusive; ``None``: to the end of the video) and ``attempts`` how many workers
+    were lost on it.
+    """
+
+    def __init__(
+        self, path: str, start: int, stop: int | None, attempts: int, detail: str = ""
+    ) -> None:
+        where = f"frames [{start}, {'end' if stop is None else stop})"
+        plural = "s" if attempts != 1 else ""
+        super().__init__(
+            f"a worker process died running {where} of {path!r} ({attempts} attempt{plural})"
+            + (f": {detail}" if detail else "")
+        )
+        self.path = path
+        self.start = start
+        self.stop = stop
+        self.attempts = attempts
 
 
 class MissingDependencyError(VideoPipeError, ImportError):

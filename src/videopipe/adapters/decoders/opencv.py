@@ -83,6 +83,14 @@ class OpenCVFrameSource:
         self.threads = threads
         self.max_frame_pixels = max_frame_pixels
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The settings without the module (executors send decoders to other processes)."""
+        return {key: value for key, value in self.__dict__.items() if key != "_cv2"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._cv2 = _import_cv2()
+
     def open(self, path: str) -> OpenCVVideoReader:
         """Check and probe ``path``, then open it with OpenCV."""
         abspath = check_local_video_file(path)

@@ -47,6 +47,10 @@ class PluginRegistry:
         if entry_points:
             self._add_entry_points(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickle names and ``module:class`` targets; the copy imports classes on use."""
+        return {"_targets": dict(self._targets), "_loaded": {}, "errors": dict(self.errors)}
+
     def _add_entry_points(self, found: Iterable[importlib.metadata.EntryPoint]) -> None:
         for entry_point in found:
             if entry_point.name in self._targets:

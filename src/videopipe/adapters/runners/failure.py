@@ -89,6 +89,16 @@ class FailureInjectingRunner(CallRecorder):
         self._lock = threading.Lock()
         self._target_all = not self.fail_at and every is None and probability == 0.0
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Everything but the lock (executors send runners to other processes)."""
+        state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def is_targeted(self, frame_index: int) -> bool:
         """Whether ``frame_index`` is one of the frames this runner fails."""
         if self._target_all or frame_index in self.fail_at:

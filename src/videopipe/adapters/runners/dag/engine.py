@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -52,8 +53,10 @@ class _Run:
         self.pipeline = pipeline
         self.plugins: dict[str, Plugin] = {}
         self.failed_setups: dict[str, Exception] = {}
+        # One slot more than shown: a retried frame gives its slot back, and the oldest
+        # one must still be there then.
         self.history: dict[str, collections.deque[tuple[int, HistoryEntry | None]]] = {
-            node_id: collections.deque(maxlen=node.plugin.history)
+            node_id: collections.deque(maxlen=node.plugin.history + 1)
             for node_id, node in pipeline.nodes.items()
             if node.plugin.history > 0
         }
@@ -100,7 +103,10 @@ class _Run:
         slots = self.history.get(node_id)
         if not slots:
             return ()
-        return tuple(entry for _, entry in slots if entry is not None)
+        shown = itertools.islice(
+            slots, max(0, len(slots) - self.pipeline.nodes[node_id].plugin.history), None
+        )
+        return tuple(entry for _, entry in shown if entry is not None)
 
     def end_frame(self, frame_index: int, completed: Mapping[str, HistoryEntry]) -> None:
         """Take one slot per stateful node for this frame (``None``: it did not complete)."""
@@ -182,6 +188,13 @@ class DagPipelineRunner:
         self._states: list[_ThreadState] = []
         self._local = threading.local()
         self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the library only: another process sets its own plugins up afresh."""
+        return {"library": self.library}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["library"])  # type: ignore[misc]
 
     def run_pipeline(self, pipeline_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Run the pipeline's DAG on one frame's payload."""

@@ -64,6 +64,15 @@ class PipelineLibrary:
         self._cache: dict[tuple[str, int], Pipeline] = {}
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickle the search path and registry; the copy loads (and caches) afresh."""
+        return {"registry": self.registry, "directories": list(self.directories)}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._cache = {}
+        self._lock = threading.Lock()
+
     def ids(self) -> list[str]:
         """Every pipeline id on the search path."""
         found = {

@@ -1,0 +1,167 @@
+"""Worker processes for the ``segments`` executor: one pipe each, one segment at a time.
+
+A pool of our own rather than :mod:`concurrent.futures`: when a worker dies, this
+pool knows which segment it was running (so only that one is retried), and an early
+close stops exactly the workers that are still busy. Workers are started with
+``forkserver`` (or ``spawn``), never ``fork``: the parent may run threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from multiprocessing.connection import Connection
+from types import FrameType
+from typing import Any
+
+from videopipe.adapters.executors._segmenting import (
+    Recipe,
+    Segment,
+    load_recipe,
+    pack_error,
+    run_segment,
+)
+
+START_METHODS: tuple[str, ...] = ("forkserver", "spawn")
+_STOP_GRACE = 3.0
+"""Seconds a worker told to stop (SIGTERM) gets before it is killed."""
+
+
+def default_start_method() -> str:
+    """``forkserver`` where the platform has it, else ``spawn``."""
+    available = multiprocessing.get_all_start_methods()
+    return "forkserver" if "forkserver" in available else "spawn"
+
+
+def _raise_exit(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _watch_parent(parent: int) -> None:
+    """Stop this worker (cleanly, through SIGTERM) when the process that started it dies."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+
+    threading.Thread(target=watch, name="videopipe-parent-watch", daemon=True).start()
+
+
+def worker_main(conn: Connection) -> None:
+    """A worker's loop: receive recipes and segments, send results back.
+
+    Messages in: ``("recipe", key, pickled recipe)``, ``("run", task, key, segment)``,
+    ``("stop",)``. Out: ``("results", task, [FrameResult, ...])``, ``("done", task)``,
+    ``("failed", task, packed error)``. Ctrl-C is the parent's to handle; SIGTERM
+    unwinds (closing the decoder) and exits.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _raise_exit)
+    _watch_parent(os.getppid())
+    recipes: dict[int, Recipe | Exception] = {}
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] == "stop":
+            return
+        if message[0] == "recipe":
+            _, key, state = message
+            recipes.clear()  # one video's recipe at a time
+            try:
+                recipes[key] = load_recipe(state)
+            except Exception as exc:
+                recipes[key] = exc
+            continue
+        _, task, key, segment = message
+        _run_task(conn, task, recipes.get(key), segment)
+
+
+def _run_task(
+    conn: Connection, task: int, recipe: Recipe | Exception | None, segment: Segment
+) -> None:
+    def emit(batch: list[Any]) -> None:
+        conn.send(("results", task, batch))
+
+    try:
+        if recipe is None:
+            raise RuntimeError("videopipe: the worker was given no recipe for this video")
+        if isinstance(recipe, Exception):
+            raise recipe
+        run_segment(recipe, segment, emit)
+    except Exception as exc:
+        conn.send(("failed", task, pack_error(exc, segment)))
+    else:
+        conn.send(("done", task))
+
+
+class WorkerProcess:
+    """One worker process and the parent's end of its pipe."""
+
+    def __init__(self, context: multiprocessing.context.BaseContext) -> None:
+        parent_end, child_end = context.Pipe(duplex=True)
+        self.conn: Connection = parent_end
+        self.process = context.Process(  # type: ignore[attr-defined]
+            target=worker_main, args=(child_end,), name="videopipe-segment-worker", daemon=True
+        )
+        self.process.start()
+        child_end.close()
+        self.recipe_key: int | None = None
+        self.task: Any = None
+        """What the scheduler gave this worker to run (``None``: idle)."""
+
+    @property
+    def sentinel(self) -> int:
+        """Becomes ready when the process ends."""
+        sentinel: int = self.process.sentinel
+        return sentinel
+
+    def alive(self) -> bool:
+        """Whether the process still runs."""
+        alive: bool = self.process.is_alive()
+        return alive
+
+    def exit_description(self) -> str:
+        """How the process ended (exit code or signal)."""
+        code = self.process.exitcode
+        if code is None:
+            return "still running"
+        if code < 0:
+            with contextlib.suppress(ValueError):
+                return f"killed by {signal.Signals(-code).name}"
+        return f"exit code {code}"
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        """Send a message (raises ``OSError`` if the worker is gone)."""
+        self.conn.send(message)
+
+
+def stop_workers(workers: list[WorkerProcess], *, graceful: bool) -> None:
+    """End ``workers`` and wait for them: ``stop`` messages (idle) or SIGTERM, then SIGKILL.
+
+    SIGTERM lets a busy worker close its decoder (and the decoder's own processes).
+    """
+    for worker in workers:
+        with contextlib.suppress(OSError, ValueError):
+            if graceful and worker.task is None:
+                worker.send(("stop",))
+            else:
+                worker.process.terminate()
+    deadline = time.monotonic() + _STOP_GRACE
+    for worker in workers:
+        worker.process.join(max(0.0, deadline - time.monotonic()))
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        with contextlib.suppress(OSError):
+            worker.conn.close()
+        with contextlib.suppress(ValueError):
+            worker.process.close()

@@ -1,0 +1,446 @@
+"""Scale-out executors (local segments, Dask) give exactly the results of a sequential run.
+
+Every comparison is against a sequential run of the same service in the same test, on
+videos whose frame ``i`` carries ``i`` in its pixels: frame indices, timestamps, the
+pixels each frame holds (read back by the runner) and the order must all match.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import av
+import psutil
+import pytest
+
+from videopipe.adapters.decoders import available_decoders, create_frame_source
+from videopipe.adapters.executors._segmenting import Segment, plan_segments, run_segment
+from videopipe.adapters.executors.batch import run_batch
+from videopipe.adapters.executors.segments import SegmentExecutor
+from videopipe.adapters.runners.dag import DagPipelineRunner
+from videopipe.adapters.runners.failure import FailureInjectingRunner
+from videopipe.api import VideoFilePipelineService
+from videopipe.domain import errors
+from videopipe.domain.model import FrameResult, FrameSelection
+from videopipe.domain.service import SequentialExecutor
+from videopipe.testing.media import make_video, read_frame_index, write_truncated_copy
+
+FRAMES = 48
+GOP = 12
+DECODERS = available_decoders()
+KINDS = {
+    "mp4": ("mp4", {}),
+    "mkv": ("mkv", {}),
+    "ts": ("ts", {}),
+    "vfr": ("mp4", {"vfr": True}),
+}
+
+
+# -- runners (module level: they are pickled into the workers) ---------------------
+
+
+class IndexRunner:
+    """Reads the index drawn into each frame: proves the right pixels reached the runner."""
+
+    def run_pipeline(self, pipeline_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "drawn": read_frame_index(payload["image"]),
+            "frame_index": payload["frame_index"],
+            "timestamp": payload["timestamp"],
+        }
+
+
+class KillOnceRunner(IndexRunner):
+    """SIGKILLs its own process the first time it meets a frame of ``kill_at``."""
+
+    def __init__(self, marker_dir: str, kill_at: frozenset[int]) -> None:
+        self.marker_dir = marker_dir
+        self.kill_at = kill_at
+
+    def run_pipeline(self, pipeline_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        index = payload["frame_index"]
+        marker = Path(self.marker_dir) / f"killed-{index}"
+        if index in self.kill_at and not marker.exists():
+            marker.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().run_pipeline(pipeline_id, payload)
+
+
+class AlwaysExitRunner(IndexRunner):
+    """Ends its process (``os._exit``) on frame ``exit_at``, every time."""
+
+    def __init__(self, exit_at: int) -> None:
+        self.exit_at = exit_at
+
+    def run_pipeline(self, pipeline_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if payload["frame_index"] == self.exit_at:
+            os._exit(3)
+        return super().run_pipeline(pipeline_id, payload)
+
+
+class SlowRunner(IndexRunner):
+    def run_pipeline(self, pipeline_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(0.05)
+        return super().run_pipeline(pipeline_id, payload)
+
+
+class UnpicklableRunner(IndexRunner):
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+
+# -- fixtures ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """48-frame 160x120 H.264 videos, GOP 12 (B-frames), frame i drawing i."""
+    directory = tmp_path_factory.mktemp("scaleout")
+    made = {}
+    for kind, (extension, options) in KINDS.items():
+        made[kind] = make_video(
+            directory / f"{kind}.{extension}",
+            frames=FRAMES,
+            width=160,
+            height=120,
+            gop=GOP,
+            **options,
+        )
+    return made
+
+
+@pytest.fixture(scope="module")
+def segments2() -> Iterator[SegmentExecutor]:
+    """Two local workers, six segments of a 48-frame video; reused by the module."""
+    with SegmentExecutor(2, segments_per_worker=3, min_segment_frames=4) as executor:
+        yield executor
+
+
+def service(runner: Any, decoder: str = "imageio_ffmpeg", **options: Any) -> Any:
+    return VideoFilePipelineService(runner, frame_source=create_frame_source(decoder), **options)
+
+
+def run(runner: Any, path: Path, executor: Any, pipeline: str = "demo", **options: Any) -> Any:
+    """One run on a fresh copy of ``runner`` (doubles count attempts per frame)."""
+    svc = service(pickle.loads(pickle.dumps(runner)), executor=executor, **options)
+    return list(svc.iter_frame_results(pipeline, path))
+
+
+def assert_same_as_sequential(
+    runner: Any, path: Path, executor: Any, pipeline: str = "demo", **options: Any
+) -> list[FrameResult]:
+    expected = run(runner, path, SequentialExecutor(), pipeline, **options)
+    got = run(runner, path, executor, pipeline, **options)
+    assert got == expected
+    return got
+
+
+_SERVERS = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")
+
+
+def descendants() -> list[psutil.Process]:
+    """Processes started by this one (workers are the fork server's), but its servers."""
+    me = psutil.Process()
+    found = []
+    for child in me.children(recursive=True):
+        try:
+            command = " ".join(child.cmdline())
+            if child.ppid() != me.pid or not any(name in command for name in _SERVERS):
+                found.append(child)
+        except psutil.Error:
+            continue
+    return found
+
+
+def ffmpeg_reading(path: Path) -> list[psutil.Process]:
+    """Any process on the machine whose command line names ``path`` (a leaked decoder)."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info.get("cmdline") or []
+        if any(str(path) in part for part in cmdline):
+            found.append(process)
+    return found
+
+
+# -- the plan ------------------------------------------------------------------------
+
+
+def selected(segments: list[Segment], frames: int) -> list[int]:
+    return [
+        i
+        for s in segments
+        for i in range(frames)
+        if FrameSelection(s.start, s.stop, s.step).contains(i)
+    ]
+
+
+@pytest.mark.parametrize("declared", [None, 10, 48, 100])
+@pytest.mark.parametrize(("step", "stop"), [(1, None), (3, None), (7, None), (3, 28)])
+def test_plan_covers_the_selection_exactly_whatever_the_declared_count(declared, step, stop):
+    selection = FrameSelection(0, stop, step)
+    segments = plan_segments("v", selection, frame_count=declared, parts=6, history=2, min_frames=2)
+    assert selected(segments, 200) == [i for i in range(200) if selection.contains(i)]
+    assert segments[-1].stop == stop  # the last segment ends where the selection does
+    for segment in segments:
+        assert segment.start % step == 0
+        assert segment.warm_from == max(0, segment.start - 2 * step)
+
+
+def test_plan_gives_one_segment_to_unbounded_history():
+    segments = plan_segments(
+        "v", FrameSelection(), frame_count=1000, parts=8, history=sys.maxsize, min_frames=4
+    )
+    assert [(s.start, s.stop) for s in segments] == [(0, None)]
+
+
+# -- equivalence ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stride", [1, 3, 7])
+@pytest.mark.parametrize("decoder", DECODERS)
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_segments_match_sequential(videos, segments2, kind, decoder, stride):
+    got = assert_same_as_sequential(
+        IndexRunner(), videos[kind], segments2, decoder=decoder, frame_stride=stride
+    )
+    assert [r.frame_index for r in got] == list(range(0, FRAMES, stride))
+    assert all(r.result["drawn"] == r.frame_index for r in got)
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_any_worker_count_matches_sequential(videos, workers):
+    with SegmentExecutor(workers, segments_per_worker=2, min_segment_frames=4) as executor:
+        assert_same_as_sequential(IndexRunner(), videos["mp4"], executor)
+        assert_same_as_sequential(IndexRunner(), videos["ts"], executor, max_frames=11)
+
+
+@pytest.mark.parametrize("max_frames", [0, 1, 7, 16])
+def test_max_frames_matches_sequential(videos, segments2, max_frames):
+    assert_same_as_sequential(
+        IndexRunner(), videos["mkv"], segments2, frame_stride=3, max_frames=max_frames
+    )
+
+
+def frame_types(path: Path) -> dict[str, list[int]]:
+    with av.open(str(path)) as container:
+        names = {1: "I", 2: "P", 3: "B"}  # AVPictureType
+        types = [(i, names.get(int(f.pict_type))) for i, f in enumerate(container.decode(video=0))]
+    return {kind: [i for i, t in types if t == kind] for kind in ("I", "P", "B")}
+
+
+@pytest.mark.parametrize("decoder", DECODERS)
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_segment_may_start_on_a_b_frame_a_keyframe_or_the_last_frame(videos, kind, decoder):
+    path = videos[kind]
+    types = frame_types(path)
+    starts = {types["B"][len(types["B"]) // 2], GOP, 2 * GOP, FRAMES - 1, FRAMES}
+    assert types["B"]
+    assert GOP in types["I"]
+    assert 2 * GOP in types["I"]
+    svc = service(IndexRunner(), decoder)
+    whole = list(svc.iter_frame_results("demo", path))
+    recipe = svc.work("demo", path).portable()
+    for start in sorted(starts):
+        for stop in (None, start + 5):
+            got: list[FrameResult] = []
+            run_segment(recipe, Segment(str(path), 0, start, stop, 1, start - 2), got.extend)
+            expected = [
+                r
+                for r in whole
+                if r.frame_index >= start and (stop is None or r.frame_index < stop)
+            ]
+            assert got == expected, (start, stop)
+
+
+def test_segments_on_keyframes_match_sequential(videos):
+    with SegmentExecutor(2, segments_per_worker=2, min_segment_frames=4) as executor:
+        plan = executor.plan(service(IndexRunner()).work("demo", videos["mp4"]))
+        assert [s.start for s in plan] == [0, GOP, 2 * GOP, 3 * GOP]
+        assert_same_as_sequential(IndexRunner(), videos["mp4"], executor)
+
+
+@pytest.mark.parametrize("pipeline", ["motion", "scenes"])
+@pytest.mark.parametrize(("kind", "stride"), [("mp4", 1), ("ts", 3), ("vfr", 1)])
+def test_stateful_pipelines_match_sequential(videos, segments2, pipeline, kind, stride):
+    runner = DagPipelineRunner()
+    work = service(runner, frame_stride=stride).work(pipeline, videos[kind])
+    plan = segments2.plan(work)
+    assert len(plan) > 1
+    assert all(s.warm_from < s.start for s in plan[1:])  # history: warmed up before each cut
+    assert_same_as_sequential(runner, videos[kind], segments2, pipeline, frame_stride=stride)
+
+
+# -- errors --------------------------------------------------------------------------
+
+
+def test_raise_yields_every_result_before_the_failure_then_the_same_exception(videos, segments2):
+    runner = FailureInjectingRunner(fail_at=[29], exception="KeyError")
+    with pytest.raises(KeyError) as sequential:
+        service(runner).run_on_file("demo", videos["mp4"])
+    with pytest.raises(KeyError) as parallel:
+        service(runner, executor=segments2).run_on_file("demo", videos["mp4"])
+    assert parallel.value.partial_results == sequential.value.partial_results
+    assert [r["frame_index"] for r in parallel.value.partial_results] == list(range(29))
+    notes = "\n".join(parallel.value.__notes__)
+    assert "on frame 29" in notes
+    assert "running frames [" in notes
+
+
+def test_a_failing_segment_names_its_frame_range(videos, segments2):
+    runner = FailureInjectingRunner(fail_at=[29])
+    plan = segments2.plan(service(runner).work("demo", videos["mp4"]))
+    segment = next(s for s in plan if s.start <= 29 and (s.stop is None or s.stop > 29))
+    with pytest.raises(RuntimeError) as caught:
+        list(service(runner, executor=segments2).iter_results("demo", videos["mp4"]))
+    assert segment.describe() in "\n".join(caught.value.__notes__)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"runner": {"every": 5}, "service": {"on_error": "skip"}},
+        {"runner": {"every": 4, "fail_times": 1}, "service": {"retries": 1}},
+        {
+            "runner": {"probability": 0.3, "fail_times": 2},
+            "service": {"retries": 1, "on_error": "skip"},
+        },
+    ],
+)
+def test_error_policies_match_sequential(videos, segments2, options):
+    runner = FailureInjectingRunner(**options["runner"])
+    got = assert_same_as_sequential(runner, videos["ts"], segments2, **options["service"])
+    assert len(got) == FRAMES
+
+
+def test_a_decoder_error_comes_after_the_frames_before_it(videos, segments2, tmp_path):
+    truncated = write_truncated_copy(videos["mp4"], tmp_path / "cut.mp4", 0.6)
+    with pytest.raises(errors.VideoReadError) as sequential:
+        service(IndexRunner()).run_on_file("demo", truncated)
+    with pytest.raises(errors.VideoReadError) as parallel:
+        service(IndexRunner(), executor=segments2).run_on_file("demo", truncated)
+    assert type(parallel.value) is type(sequential.value)
+    assert parallel.value.partial_results == sequential.value.partial_results
+
+
+def test_an_unpicklable_runner_is_a_configuration_error(videos, segments2):
+    with pytest.raises(errors.ConfigurationError, match="cannot be sent"):
+        list(service(UnpicklableRunner(), executor=segments2).iter_results("demo", videos["mp4"]))
+
+
+def test_a_missing_file_is_the_sequential_error(segments2, tmp_path):
+    with pytest.raises(errors.VideoFileNotFoundError):
+        list(service(IndexRunner(), executor=segments2).iter_results("demo", tmp_path / "no.mp4"))
+
+
+# -- dead workers, early close -------------------------------------------------------
+
+
+def test_a_killed_worker_has_its_segment_retried(videos, segments2, tmp_path):
+    runner = KillOnceRunner(str(tmp_path), frozenset({10, 40}))
+    got = run(runner, videos["mp4"], segments2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["killed-10", "killed-40"]
+    assert got == run(IndexRunner(), videos["mp4"], SequentialExecutor())
+
+
+def test_a_worker_dying_on_every_attempt_is_a_typed_error_naming_the_range(videos):
+    with SegmentExecutor(2, min_segment_frames=4, max_retries=1) as executor:
+        plan = executor.plan(service(IndexRunner()).work("demo", videos["mp4"]))
+        segment = next(s for s in plan if s.start <= 20 and (s.stop is None or s.stop > 20))
+        svc = service(AlwaysExitRunner(20), executor=executor)
+        with pytest.raises(errors.WorkerLostError) as caught:
+            svc.run_on_file("demo", videos["mp4"])
+    error = caught.value
+    assert (error.start, error.stop, error.attempts) == (segment.start, segment.stop, 2)
+    assert [r["frame_index"] for r in error.partial_results] == list(range(segment.start))
+    assert "exit code 3" in str(error)
+
+
+def test_closing_early_stops_the_workers_and_their_decoders(videos):
+    before = {p.pid for p in descendants()}
+    executor = SegmentExecutor(2, min_segment_frames=4)
+    results = service(SlowRunner(), executor=executor).iter_results("demo", videos["mkv"])
+    assert next(results)["frame_index"] == 0
+    busy = [p for p in descendants() if p.pid not in before]
+    assert len(busy) >= 2  # the two workers (and their ffmpeg processes)
+    results.close()
+    executor.close()
+    psutil.wait_procs(busy, timeout=10)
+    assert [p for p in descendants() if p.pid not in before] == []
+    assert ffmpeg_reading(videos["mkv"]) == []
+
+
+# -- many files ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("use_segments", [True, False])
+def test_a_batch_yields_each_file_in_order(videos, segments2, use_segments):
+    paths = [videos["mp4"], videos["ts"], videos["vfr"]]
+    executor = segments2 if use_segments else SequentialExecutor()
+    svc = service(IndexRunner(), executor=executor, frame_stride=2)
+    got = list(run_batch(svc, "demo", paths))
+    expected = [
+        (str(path), result)
+        for path in paths
+        for result in service(IndexRunner(), frame_stride=2).iter_frame_results("demo", path)
+    ]
+    assert got == expected
+
+
+def test_a_batch_stops_at_a_missing_file_after_the_files_before_it(videos, segments2, tmp_path):
+    paths = [videos["mp4"], tmp_path / "missing.mp4", videos["ts"]]
+    got = []
+    with pytest.raises(errors.VideoFileNotFoundError):
+        for item in run_batch(service(IndexRunner(), executor=segments2), "demo", paths):
+            got.append(item)
+    assert [path for path, _ in got] == [str(videos["mp4"])] * FRAMES
+
+
+# -- errors survive pickling ---------------------------------------------------------
+
+ERROR_SAMPLES = [
+    errors.VideoFileNotFoundError("a.mp4"),
+    errors.VideoReadError("a.mp4", "no video stream"),
+    errors.NotARegularFileError("dir", "a directory"),
+    errors.VideoDecodeError("a.mp4", "cut short", frames_read=3, frames_expected=9),
+    errors.VideoDecodeError("a.mp4", "cut short", frames_read=3),
+    errors.FrameTooLargeError("a.mp4", 9000, 9000, 100),
+    errors.DecoderTimeoutError("a.mp4", 2.5, 7),
+    errors.RunnerTimeoutError("motion", 4, 1.5),
+    errors.ConfigurationError("bad value"),
+    errors.MissingDependencyError("The dask executor", "dask"),
+    errors.PipelineNotFoundError("nope", ["motion"], ["/x"]),
+    errors.PipelineSpecError("p.yaml", "no nodes", node="a"),
+    errors.PipelineSpecError("p.yaml", "no nodes"),
+    errors.PluginError("motion", "node", "plugin", 4, ValueError("inner")),
+    errors.WorkerLostError("a.mp4", 10, None, 3, "killed by SIGKILL"),
+]
+
+
+def test_every_error_class_has_a_pickling_sample():
+    classes = {
+        cls
+        for cls in vars(errors).values()
+        if isinstance(cls, type) and issubclass(cls, errors.VideoPipeError)
+    }
+    assert classes - {errors.VideoPipeError} <= {type(error) for error in ERROR_SAMPLES}
+
+
+@pytest.mark.parametrize("error", ERROR_SAMPLES, ids=lambda e: type(e).__name__)
+def test_errors_survive_pickling_with_type_message_attributes_and_notes(error):
+    error.add_note("videopipe: a note")
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert str(copy) == str(error)
+    assert copy.args == error.args
+    assert vars(copy) == vars(error)
+    assert copy.__notes__ == error.__notes__
+    if isinstance(error, OSError):
+        assert (copy.errno, copy.filename) == (error.errno, error.filename)
