@@ -24,6 +24,7 @@ import pytest
 from videopipe.adapters.decoders import available_decoders, create_frame_source
 from videopipe.adapters.executors._segmenting import Segment, plan_segments, run_segment
 from videopipe.adapters.executors.batch import run_batch
+from videopipe.adapters.executors.dask import DaskExecutor
 from videopipe.adapters.executors.segments import SegmentExecutor
 from videopipe.adapters.runners.dag import DagPipelineRunner
 from videopipe.adapters.runners.failure import FailureInjectingRunner
@@ -444,3 +445,88 @@ def test_errors_survive_pickling_with_type_message_attributes_and_notes(error):
     assert copy.__notes__ == error.__notes__
     if isinstance(error, OSError):
         assert (copy.errno, copy.filename) == (error.errno, error.filename)
+
+
+# -- dask ----------------------------------------------------------------------------
+
+try:
+    import distributed
+except ImportError:  # pragma: no cover - dask is in the dev extra
+    distributed = None
+
+needs_dask = pytest.mark.skipif(distributed is None, reason='pip install "videopipe[dask]"')
+
+
+@pytest.fixture(scope="module")
+def dask2() -> Iterator[Any]:
+    """A LocalCluster of two single-threaded worker processes, reused by the module."""
+    with DaskExecutor(2, segments_per_worker=3, min_segment_frames=4) as executor:
+        yield executor
+
+
+def test_dask_without_its_extra_names_the_pip_command(monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(errors.MissingDependencyError, match=r'pip install "videopipe\[dask\]"'):
+        DaskExecutor(2)
+
+
+@needs_dask
+@pytest.mark.parametrize("stride", [1, 3])
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_dask_matches_sequential(videos, dask2, kind, stride):
+    got = assert_same_as_sequential(IndexRunner(), videos[kind], dask2, frame_stride=stride)
+    assert all(r.result["drawn"] == r.frame_index for r in got)
+    assert len(got) == len(range(0, FRAMES, stride))
+
+
+@needs_dask
+def test_dask_stateful_pipeline_and_max_frames_match_sequential(videos, dask2):
+    assert_same_as_sequential(DagPipelineRunner(), videos["ts"], dask2, "motion")
+    assert_same_as_sequential(IndexRunner(), videos["vfr"], dask2, frame_stride=3, max_frames=9)
+
+
+@needs_dask
+def test_dask_error_policies_match_sequential(videos, dask2):
+    runner = FailureInjectingRunner(every=5)
+    assert_same_as_sequential(runner, videos["mp4"], dask2, on_error="skip")
+    plan = dask2.plan(service(runner).work("demo", videos["mp4"]))
+    segment = next(s for s in plan if s.start <= 29 and (s.stop is None or s.stop > 29))
+    failing = FailureInjectingRunner(fail_at=[29], exception="KeyError")
+    with pytest.raises(KeyError) as sequential:
+        service(failing).run_on_file("demo", videos["mp4"])
+    with pytest.raises(KeyError) as parallel:
+        service(failing, executor=dask2).run_on_file("demo", videos["mp4"])
+    assert parallel.value.partial_results == sequential.value.partial_results
+    assert segment.describe() in "\n".join(parallel.value.__notes__)
+
+
+@needs_dask
+def test_dask_retries_a_segment_whose_worker_was_killed(videos, dask2, tmp_path):
+    runner = KillOnceRunner(str(tmp_path), frozenset({30}))
+    got = run(runner, videos["mkv"], dask2)
+    assert [p.name for p in tmp_path.iterdir()] == ["killed-30"]
+    assert got == run(IndexRunner(), videos["mkv"], SequentialExecutor())
+
+
+@needs_dask
+def test_dask_batch_and_an_existing_scheduler(videos):
+    paths = [videos["ts"], videos["mp4"]]
+    expected = [
+        (str(path), result)
+        for path in paths
+        for result in service(IndexRunner()).iter_frame_results("demo", path)
+    ]
+    before = {p.pid for p in descendants()}
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        DaskExecutor(2, scheduler_address=cluster.scheduler_address) as executor,
+    ):
+        svc = service(IndexRunner(), executor=executor)
+        assert list(run_batch(svc, "demo", paths)) == expected
+        results = svc.iter_results("demo", videos["mkv"])
+        next(results)
+        results.close()
+    psutil.wait_procs([p for p in descendants() if p.pid not in before], timeout=10)
+    assert [p for p in descendants() if p.pid not in before] == []

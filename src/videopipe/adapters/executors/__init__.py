@@ -8,8 +8,9 @@ imported lazily, so a backend's optional dependency is only needed when it is ch
 - ``prefetch``: decode ahead on a background thread (bounded), run on the calling thread.
 - ``threads``: decode ahead, call the runner from ``workers`` threads at once.
 - ``auto``: the fastest of these that is exact and safe for the runner and pipeline.
-
-Process- and cluster-based executors add their entries here (``segments``, ``dask``).
+- ``segments``: cut each video into segments run by ``workers`` local processes.
+- ``dask``: the same segments as tasks on a Dask cluster (``videopipe[dask]``; a
+  ``LocalCluster`` of ``workers`` processes, or ``scheduler_address``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ EXECUTORS: dict[str, str] = {
     "sequential": "videopipe.domain.service:SequentialExecutor",
     "prefetch": "videopipe.adapters.executors.prefetch:PrefetchExecutor",
     "threads": "videopipe.adapters.executors.threads:ThreadsExecutor",
+    "segments": "videopipe.adapters.executors.segments:SegmentExecutor",
+    "dask": "videopipe.adapters.executors.dask:DaskExecutor",
 }
 """Executor name -> ``"module:Class"`` (imported when the executor is created)."""
 

@@ -1,0 +1,245 @@
+"""The ``dask`` executor: a video's segments as tasks on a Dask distributed cluster.
+
+The same segment plan as the ``segments`` executor (see ``_segmenting``): each task
+rebuilds the service from :meth:`VideoWork.portable` and decodes its own segment, so
+the workers must see the video files at the same paths (a shared filesystem). By
+default the executor starts a ``LocalCluster`` of ``workers`` single-threaded worker
+processes on first use and keeps it for later videos until :meth:`DaskExecutor.close`;
+with ``scheduler_address`` it connects to an existing cluster instead.
+
+A worker that dies while running a segment is replaced by its nanny and the scheduler
+runs the segment again elsewhere, up to ``max_retries`` times (the scheduler setting
+``distributed.scheduler.allowed-failures``, set for the clusters this executor starts;
+a remote scheduler keeps its own), then :class:`~videopipe.domain.errors.WorkerLostError`
+names the frame range. Needs ``pip install "videopipe[dask]"``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import pickle
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from typing import Any
+
+from videopipe.adapters.executors._segmenting import (
+    Segment,
+    load_recipe,
+    pack_error,
+    plan_work,
+    results_of,
+    run_segment,
+    unpack_error,
+)
+from videopipe.adapters.executors.segments import check_workers
+from videopipe.domain.errors import ConfigurationError, MissingDependencyError, WorkerLostError
+from videopipe.domain.model import FrameResult
+from videopipe.ports.executor import VideoWork
+
+_CANCEL_POLL = 0.5
+"""Seconds between a running segment's checks that its task was cancelled."""
+
+
+def _import_distributed() -> Any:
+    try:
+        import distributed  # noqa: PLC0415 - optional extra, imported only when chosen
+    except ImportError as exc:
+        raise MissingDependencyError("The dask executor", "dask") from exc
+    return distributed
+
+
+def _cancel_probe() -> Callable[[], bool] | None:
+    """A cheap check, inside a Dask task, that the task was cancelled (None: unknown)."""
+    try:
+        import distributed.worker  # noqa: PLC0415 - inside a Dask task: installed
+
+        worker = distributed.worker.get_worker()
+        key = distributed.worker.thread_state.key  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    last = [time.monotonic()]
+
+    def cancelled() -> bool:
+        now = time.monotonic()
+        if now - last[0] < _CANCEL_POLL:
+            return False
+        last[0] = now
+        try:
+            task = worker.state.tasks.get(key)
+        except Exception:
+            return False
+        return task is None or task.state in ("cancelled", "released", "forgotten")
+
+    return cancelled
+
+
+def run_segment_task(state: bytes, segment: Segment) -> tuple[list[FrameResult], bytes | None]:
+    """The Dask task: one segment's results, and its failure (packed) if it failed.
+
+    Failures are returned, not raised, so that Dask retries only lost workers, never a
+    runner's or decoder's own error (which would fail again, and must come after the
+    results before it).
+    """
+    results: list[FrameResult] = []
+    try:
+        run_segment(load_recipe(state), segment, results.extend, cancelled=_cancel_probe())
+    except Exception as exc:
+        return results, pack_error(exc, segment)
+    return results, None
+
+
+class DaskExecutor:
+    """Runs each video's segments as tasks on a Dask distributed cluster.
+
+    ``workers``: worker processes of the ``LocalCluster`` started when no
+    ``scheduler_address`` is given (default: the CPU count), and how many segments are
+    planned per video (``segments_per_worker`` each). ``trim_memory=False`` (default)
+    starts the local workers without Dask's ``MALLOC_TRIM_THRESHOLD_``, which makes
+    glibc return every large numpy buffer to the system and slows numpy-heavy
+    pipelines (see docs/scale-out.md for the measurement).
+    """
+
+    name = "dask"
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        scheduler_address: str | None = None,
+        *,
+        segments_per_worker: int = 3,
+        min_segment_frames: int = 16,
+        max_retries: int = 2,
+        trim_memory: bool = False,
+    ) -> None:
+        self._distributed = _import_distributed()
+        self.workers = check_workers(workers)
+        self.scheduler_address = scheduler_address or None
+        self.segments_per_worker = check_workers(segments_per_worker)
+        self.min_segment_frames = check_workers(min_segment_frames)
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ConfigurationError(f"max_retries must be an integer >= 0, got {max_retries!r}")
+        self.max_retries = max_retries
+        self.trim_memory = trim_memory
+        self._client: Any = None
+        self._cluster: Any = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+
+    def client(self) -> Any:
+        """The ``distributed.Client`` (connected, or started with its cluster, on first use)."""
+        if self._client is not None:
+            return self._client
+        import dask  # noqa: PLC0415 - installed with distributed
+
+        distributed = self._distributed
+        settings: dict[str, Any] = {"distributed.scheduler.allowed-failures": self.max_retries}
+        if not self.trim_memory:
+            settings["distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"] = None
+        with dask.config.set(settings):
+            if self.scheduler_address:
+                self._client = distributed.Client(self.scheduler_address)
+            else:
+                self._cluster = distributed.LocalCluster(
+                    n_workers=self.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+                self._client = distributed.Client(self._cluster)
+        self._finalizer = weakref.finalize(self, _shutdown, self._client, self._cluster)
+        return self._client
+
+    def execute(self, work: VideoWork) -> Iterator[FrameResult]:
+        """Yield ``work``'s results in frame order, computed on the cluster."""
+        with contextlib.closing(self.execute_many([work])) as results:
+            for _, result in results:
+                yield result
+
+    def execute_many(
+        self, works: Iterable[VideoWork]
+    ) -> Generator[tuple[VideoWork, FrameResult], None, None]:
+        """Run many videos on the cluster; ``(work, result)`` by video, then frame."""
+        client = self.client()
+        window: deque[tuple[VideoWork, Segment | None, Any]] = deque()
+        tasks = self._tasks(works)
+        try:
+            while True:
+                while len(window) < 2 * self.workers:
+                    task = next(tasks, None)
+                    if task is None:
+                        break
+                    work, segment, item = task
+                    if segment is not None:
+                        item = client.submit(run_segment_task, item, segment, pure=False)
+                    window.append((work, segment, item))
+                    if segment is None:
+                        break  # a planning error: nothing after it is submitted
+                if not window:
+                    return
+                work, segment, item = window.popleft()
+                if segment is None:
+                    raise item
+                results, error = self._outcome(item, segment)
+                for result in results:
+                    yield work, result
+                if error is not None:
+                    raise error
+        finally:
+            tasks.close()
+            pending = [item for _, segment, item in window if segment is not None]
+            if pending:
+                with contextlib.suppress(Exception):
+                    client.cancel(pending)
+
+    def _tasks(
+        self, works: Iterable[VideoWork]
+    ) -> Generator[tuple[VideoWork, Segment | None, Any], None, None]:
+        for work in works:
+            try:
+                state = pickle.dumps(work.portable())
+                segments = self.plan(work)
+            except Exception as exc:
+                yield work, None, exc
+                return
+            for segment in segments:
+                yield work, segment, state
+
+    def _outcome(
+        self, future: Any, segment: Segment
+    ) -> tuple[list[FrameResult], BaseException | None]:
+        try:
+            results, error = future.result()
+        except Exception as exc:
+            if type(exc).__name__ != "KilledWorker":
+                raise
+            lost = WorkerLostError(
+                segment.path, segment.start, segment.stop, self.max_retries + 1, str(exc)
+            )
+            raise lost from exc
+        return results_of(results), None if error is None else unpack_error(error)
+
+    def plan(self, work: VideoWork) -> list[Segment]:
+        """The segments ``work`` is cut into (opens the file to read its frame count)."""
+        return plan_work(work, self.workers * self.segments_per_worker, self.min_segment_frames)
+
+    def close(self) -> None:
+        """Close the client, and the local cluster if this executor started it."""
+        if self._finalizer is not None:
+            self._finalizer()
+        self._client = self._cluster = self._finalizer = None
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _shutdown(client: Any, cluster: Any) -> None:
+    for resource in (client, cluster):
+        if resource is not None:
+            with contextlib.suppress(Exception):
+                resource.close()
