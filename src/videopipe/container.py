@@ -2,8 +2,9 @@
 
 ``create_container(env)`` loads ``config/base.yaml``, then ``config/<env>.yaml``,
 then the file named by ``VIDEOPIPE_CONFIG`` (if set), then the environment variables
-``VIDEOPIPE_DECODER`` and ``VIDEOPIPE_RUNNER``. ``frame_source`` and ``runner`` are
-the two ports' selectors; swap one in a test with ``container.runner.override(fake)``.
+``VIDEOPIPE_DECODER``, ``VIDEOPIPE_RUNNER``, ``VIDEOPIPE_EXECUTOR`` and
+``VIDEOPIPE_WORKERS``. ``frame_source``, ``runner`` and ``executor`` are the ports'
+selectors; swap one in a test with ``container.runner.override(fake)``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from videopipe.adapters.decoders import DECODERS
 from videopipe.adapters.decoders.imageio_ffmpeg import ImageioFfmpegFrameSource
 from videopipe.adapters.decoders.opencv import OpenCVFrameSource
 from videopipe.adapters.encoders import ImageioEncoder
+from videopipe.adapters.executors import EXECUTORS, create_executor
 from videopipe.adapters.plugins import PluginRegistry
 from videopipe.adapters.runners.dag import DagPipelineRunner, PipelineLibrary
 from videopipe.adapters.runners.dag.library import search_path_from
@@ -114,6 +116,28 @@ class Container(containers.DeclarativeContainer):
         jpeg=providers.Singleton(ImageioEncoder, "jpeg"),
     )
 
+    executor = providers.Selector(
+        config.executor,
+        auto=providers.Singleton(
+            create_executor,
+            "auto",
+            workers=config.workers,
+            chunk_frames=config.executors.threads.chunk_frames.as_int(),
+            depth=config.executors.prefetch.depth.as_int(),
+        ),
+        sequential=providers.Singleton(create_executor, "sequential"),
+        prefetch=providers.Singleton(
+            create_executor, "prefetch", depth=config.executors.prefetch.depth.as_int()
+        ),
+        threads=providers.Singleton(
+            create_executor,
+            "threads",
+            workers=config.workers,
+            chunk_frames=config.executors.threads.chunk_frames.as_int(),
+            depth=config.executors.prefetch.depth.as_int(),
+        ),
+    )
+
     video_service = providers.Factory(
         VideoFilePipelineService,
         runner=runner,
@@ -125,6 +149,7 @@ class Container(containers.DeclarativeContainer):
         on_error=config.on_error,
         retries=config.retries.as_int(),
         runner_timeout=config.runner_timeout,
+        executor=executor,
     )
 
 
@@ -158,10 +183,17 @@ def create_container(
         if not Path(extra).is_file():
             raise ConfigurationError(f"configuration file not found: {os.fspath(extra)!r}")
         container.config.from_yaml(os.fspath(extra), required=True)
-    for key, variable in (("decoder", "VIDEOPIPE_DECODER"), ("runner", "VIDEOPIPE_RUNNER")):
+    for key, variable in (
+        ("decoder", "VIDEOPIPE_DECODER"),
+        ("runner", "VIDEOPIPE_RUNNER"),
+        ("executor", "VIDEOPIPE_EXECUTOR"),
+    ):
         value = os.environ.get(variable)
         if value:
             container.config.set(key, value)
+    workers = os.environ.get("VIDEOPIPE_WORKERS")
+    if workers:
+        container.config.set("workers", _parse_workers(workers, "VIDEOPIPE_WORKERS"))
     for key, value in (overrides or {}).items():
         container.config.set(key, value)
     container.config.set("environment", name)
@@ -182,3 +214,48 @@ def _validate(config: dict[str, Any]) -> None:
                 f"invalid configuration value {key}={config.get(key)!r} "
                 f"(environment {config['environment']!r}); valid values: {', '.join(valid)}"
             )
+    _validate_executor(config)
+
+
+def _parse_workers(value: str, source: str) -> int | None:
+    if value.strip().lower() in ("null", "none", "auto"):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigurationError(
+            f"{source} must be a whole number of workers (or 'null' for one per CPU), got {value!r}"
+        ) from None
+
+
+def _validate_executor(config: dict[str, Any]) -> None:
+    """``executor`` is registered; ``workers`` and the executors' options are counts."""
+    where = f"(environment {config['environment']!r})"
+    if config.get("executor") not in EXECUTORS:
+        raise ConfigurationError(
+            f"invalid configuration value executor={config.get('executor')!r} {where}; "
+            f"valid values: {', '.join(EXECUTORS)}"
+        )
+    options = config.get("executors") or {}
+    counts = {
+        "workers": (config.get("workers"), True),
+        "executors.prefetch.depth": ((options.get("prefetch") or {}).get("depth"), False),
+        "executors.threads.chunk_frames": (
+            (options.get("threads") or {}).get("chunk_frames"),
+            False,
+        ),
+    }
+    for key, (value, nullable) in counts.items():
+        if value is None and nullable:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigurationError(
+                f"invalid configuration value {key}={value!r} {where}; "
+                f"expected a whole number >= 1{' or null (one per CPU)' if nullable else ''}"
+            )
+    address = config.get("scheduler_address")
+    if address is not None and (not isinstance(address, str) or not address.strip()):
+        raise ConfigurationError(
+            f"invalid configuration value scheduler_address={address!r} {where}; "
+            "expected a Dask scheduler address such as 'tcp://host:8786', or null"
+        )
