@@ -194,11 +194,18 @@ def test_synthetic_videos_truth_matches_decoding(pytester: pytest.Pytester) -> N
                 make_synthetic_video("qr.mp4", content="qr", frames=1)
 
 
-        def test_bad_options_are_refused(make_synthetic_video):
+        def test_bad_options_are_refused(make_synthetic_video, tmp_path):
             with pytest.raises(ValueError, match="content must be one of"):
                 make_synthetic_video("x.mp4", content="plasma")
             with pytest.raises(ValueError, match="frames must be >= 0"):
                 make_synthetic_video("x.mp4", frames=-1)
+            with pytest.raises(ValueError, match="does not fit"):
+                make_synthetic_video("x.mp4", content="text", width=32, height=32)
+            with pytest.raises(ValueError, match="does not fit"):
+                make_synthetic_video("x.mp4", content="moving_square", size=300)
+            with pytest.raises(RuntimeError, match="width not divisible by 2"):
+                make_synthetic_video("odd.mp4", width=161, height=120)
+            assert list(tmp_path.iterdir()) == []  # nothing half-written is left
         """,
         passed=9,
     )

@@ -21,6 +21,7 @@ contract's inputs and truncate real videos.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -270,11 +271,18 @@ def draw_text(
     """Draw ``text`` (in place) with its top-left at ``at``; returns the box of its ink."""
     font = text_font(size)
     alone = Image.new("L", (image.shape[1], image.shape[0]), 0)
-    ImageDraw.Draw(alone).text(at, text, font=font, fill=255)
+    draw = ImageDraw.Draw(alone)
+    left, top, right, bottom = draw.textbbox(at, text, font=font)
+    if left < 0 or top < 0 or right > image.shape[1] or bottom > image.shape[0]:
+        raise ValueError(
+            f"text {text!r} at {at} in {size} px ({right - left}x{bottom - top} px) does not "
+            f"fit a {image.shape[1]}x{image.shape[0]} frame"
+        )
+    draw.text(at, text, font=font, fill=255)
     coverage = np.asarray(alone, dtype=np.uint16)
     ink = coverage > 0
     if not ink.any():
-        raise ValueError(f"text {text!r} at {at} falls outside the frame")
+        raise ValueError(f"text {text!r} draws no ink")
     colour_array = np.array(colour, dtype=np.uint16)
     blended = (image * (255 - coverage[..., None]) + colour_array * coverage[..., None]) // 255
     image[...] = blended.astype(np.uint8)
@@ -430,27 +438,51 @@ def write_frames(
 def _run_encoder(
     command: list[str], target: Path, images: Iterable[Image_] | None, shape: tuple[int, ...]
 ) -> None:
+    """Run ffmpeg, streaming ``images`` to it; on any failure no file is left behind."""
     stdin = subprocess.DEVNULL if images is None else subprocess.PIPE
-    with subprocess.Popen(command, stdin=stdin, stderr=subprocess.PIPE) as process:
-        try:
-            if process.stdin is not None and images is not None:
-                for image in images:
-                    if image.shape != shape or image.dtype != np.uint8:
-                        raise ValueError(
-                            f"frames must be uint8 arrays of shape {shape}, "
-                            f"got {image.dtype} {image.shape}"
-                        )
+    try:
+        with subprocess.Popen(command, stdin=stdin, stderr=subprocess.PIPE) as process:
+            written, refused = _feed(process, images, shape)
+            assert process.stderr is not None
+            errors = process.stderr.read().decode("utf-8", "replace").strip()
+        if process.returncode != 0:
+            raise RuntimeError(f"ffmpeg could not make {target}: {errors}")
+        if refused:
+            raise RuntimeError(
+                f"ffmpeg stopped reading frames after {written} while making {target}"
+            )
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def _feed(
+    process: subprocess.Popen[bytes], images: Iterable[Image_] | None, shape: tuple[int, ...]
+) -> tuple[int, bool]:
+    """Write ``images`` to ffmpeg's stdin: how many were written, and whether it hung up."""
+    written, refused = 0, False
+    try:
+        if process.stdin is not None and images is not None:
+            for image in images:
+                if image.shape != shape or image.dtype != np.uint8:
+                    raise ValueError(
+                        f"frames must be uint8 arrays of shape {shape}, "
+                        f"got {image.dtype} {image.shape}"
+                    )
+                try:
                     process.stdin.write(np.ascontiguousarray(image).tobytes())
-        except BaseException:
-            process.kill()
-            raise
-        finally:
-            if process.stdin is not None:
+                except BrokenPipeError:  # ffmpeg exited: its status and message say why
+                    refused = True
+                    break
+                written += 1
+    except BaseException:
+        process.kill()
+        raise
+    finally:
+        if process.stdin is not None:
+            with contextlib.suppress(BrokenPipeError):
                 process.stdin.close()
-        assert process.stderr is not None
-        errors = process.stderr.read().decode("utf-8", "replace")
-    if process.returncode != 0:
-        raise RuntimeError(f"ffmpeg could not make {target}: {errors.strip()}")
+    return written, refused
 
 
 def make_synthetic_video(
@@ -484,7 +516,9 @@ def make_synthetic_video(
     ``(i + i // 6) / fps`` (irregular gaps, see :func:`frame_timestamp`);
     ``rotation`` stores a display rotation in the metadata (the truth's boxes stay in
     stored pixels). The container follows the file extension; ``codec``, ``pix_fmt``,
-    ``gop`` and ``output_args`` go to ffmpeg. Timestamps in the truth are rounded to
+    ``gop`` and ``output_args`` go to ffmpeg (options that drop, add or retime frames
+    would make the truth wrong). An option ffmpeg refuses is a ``RuntimeError`` with its
+    message, content that does not fit the frame a ``ValueError``; no file is left. Timestamps in the truth are rounded to
     the millisecond for Matroska, WebM and FLV files, as those containers store them.
     """
     if content not in CONTENTS:
@@ -515,6 +549,12 @@ def make_synthetic_video(
     else:
         text = label if label is not None else DEFAULT_LABELS.get(content, "")
         chosen = size if size is not None else _default_size(content, width, height, text, frames)
+        if content in ("moving_square", "qr", "text") and chosen < 1:
+            raise ValueError(f"size must be >= 1, got {chosen}")
+        if content == "moving_square" and chosen > min(width, height):
+            raise ValueError(
+                f"a square of {chosen} px does not fit a {width}x{height} frame (size=)"
+            )
         tick = container_tick(target)
         style = _Style(width, height, fps, vfr, tick, text, colour, background, chosen)
         collected: list[FrameTruth] = []
