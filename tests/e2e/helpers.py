@@ -106,11 +106,18 @@ def line_count(path: Path) -> int:
 
 
 def interrupt_after(
-    args: Sequence[str], output: Path, lines: int, sig: signal.Signals, env: dict[str, str]
+    args: Sequence[str],
+    output: Path,
+    lines: int,
+    sig: signal.Signals,
+    env: dict[str, str],
+    after_signal: Callable[[], object] | None = None,
 ) -> tuple[subprocess.CompletedProcess[str], set[int]]:
     """Start a run, wait until ``output`` holds ``lines`` lines, send ``sig``.
 
-    Returns the finished process and the descendants it had when the signal was sent.
+    ``after_signal`` runs once the signal is sent (to release a held runner call that
+    an executor's worker thread must finish before the process can exit). Returns the
+    finished process and the descendants it had when the signal was sent.
     """
     with subprocess.Popen(
         [script(), *args],
@@ -124,6 +131,9 @@ def interrupt_after(
             time.sleep(0.2)  # the run is held: nothing more may arrive
             descendants = children(process.pid)
             process.send_signal(sig)
+            if after_signal is not None:
+                time.sleep(0.5)  # the main thread has stopped writing by now
+                after_signal()
             stdout, stderr = process.communicate(timeout=60)
         finally:
             if process.poll() is None:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import av
 import pytest
 
 from tests.e2e.helpers import (
@@ -302,3 +303,20 @@ def test_help_describes_every_command(command: tuple[str, ...]) -> None:
     assert done.stdout.startswith(f"Usage: {' '.join(('videopipe', *command))} ")
     for word in COMMANDS[command]:
         assert word in done.stdout, word
+
+
+def test_ctrl_c_keeps_a_playable_annotated_video_of_the_frames_done(tmp_path: Path) -> None:
+    video = make_video(tmp_path / "big.mp4", frames=40)
+    annotated = tmp_path / "annotated.mp4"
+    with _held_run(tmp_path, video, "--annotate", str(annotated)) as process:
+        assert process.stdout is not None
+        first = [process.stdout.readline() for _ in range(3)]
+        descendants = children(process.pid)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 130
+    assert stderr.splitlines() == ["videopipe: interrupted"]
+    assert len(first) == 3
+    wait_for(lambda: not any(alive(pid) for pid in descendants), timeout=10, what="no ffmpeg")
+    with av.open(str(annotated)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 3

@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 
 from tests.e2e.helpers import videopipe
-from videopipe.adapters.annotate import draw_result, drawable_items
-from videopipe.testing.media import make_video
+from videopipe.adapters.annotate import AnnotatedVideoWriter, draw_result, drawable_items
+from videopipe.cli.run import _Annotation
+from videopipe.container import create_container
+from videopipe.testing.media import make_video, read_frame_index
 
 
 def decoded(path: Path) -> list[np.ndarray]:
@@ -106,3 +108,24 @@ def test_an_annotated_video_that_cannot_be_written_exits_6(indexed_video: Path) 
         "no directory '/nonexistent/dir'"
     ]
     assert done.stdout == ""
+
+
+def test_frames_the_runner_did_not_see_here_are_decoded_in_step(
+    tmp_path: Path, indexed_video: Path
+) -> None:
+    """A runner in another process (a process executor) leaves no image to tap."""
+    service = create_container("test", overrides={"frame_stride": 3}).video_service()
+    with AnnotatedVideoWriter(tmp_path / "out.mp4", 160, 120, Fraction(25, 3)) as writer:
+        annotation = _Annotation(service, str(indexed_video), writer)
+        try:
+            tapped = np.zeros((120, 160, 3), np.uint8)
+            annotation.tap.run_pipeline(
+                "demo", {"frame_index": 0, "image": tapped, "image_bytes": b""}
+            )
+            assert annotation.image(0) is tapped
+            for index in (3, 9, 27):
+                assert read_frame_index(annotation.image(index)) == index
+            with pytest.raises(RuntimeError, match="frame 28 of"):
+                annotation.image(28)  # not a selected frame
+        finally:
+            annotation.close()

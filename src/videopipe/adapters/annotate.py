@@ -8,6 +8,7 @@ frames with the ffmpeg binary bundled by imageio-ffmpeg (``write_frames``).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
 from collections.abc import Generator, Iterator, Mapping
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from videopipe.adapters.plugins.boxes import Annotate
+from videopipe.adapters.signals import signals_deferred
 from videopipe.domain.errors import VideoPipeError
 from videopipe.domain.model import RGBImage
 from videopipe.ports.plugins import FrameContext
@@ -113,13 +115,26 @@ def _stderr_to(target: int) -> Iterator[None]:
         os.close(saved)
 
 
+@contextlib.contextmanager
+def _quiet_imageio_ffmpeg() -> Iterator[None]:
+    """Keep imageio-ffmpeg's "no frames have been written" warning off stderr."""
+    logger = logging.getLogger("imageio_ffmpeg")
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
 class AnnotatedVideoWriter:
     """Writes RGB frames of one size to a video file through imageio-ffmpeg's ffmpeg.
 
     H.264 (``libx264``, ``yuv420p``; ``yuv444p`` when the width or height is odd, so
     the video keeps the source's exact size) at ``fps``. Use as a context manager:
     leaving it normally or through an exception (Ctrl-C included) finishes the file
-    with the frames written so far. Failures are :class:`AnnotatedVideoWriteError`.
+    with the frames written so far; with no frame written, no file is left. Failures
+    are :class:`AnnotatedVideoWriteError`.
     """
 
     def __init__(
@@ -167,7 +182,8 @@ class AnnotatedVideoWriter:
                 f"frame of shape {image.shape} in a {self.width}x{self.height} video",
             )
         try:
-            self._generator.send(np.ascontiguousarray(image, dtype=np.uint8))
+            with signals_deferred():  # imageio-ffmpeg kills ffmpeg on an interrupt mid-send
+                self._generator.send(np.ascontiguousarray(image, dtype=np.uint8))
         except OSError as exc:
             self._fail(exc)
         self.frames_written += 1
@@ -190,8 +206,12 @@ class AnnotatedVideoWriter:
         generator, self._generator = self._generator, None
         try:
             if generator is not None:
-                generator.close()  # closes ffmpeg's stdin and waits for it to exit
-                if self.frames_written and not os.path.getsize(self.path):
+                with _quiet_imageio_ffmpeg():
+                    generator.close()  # closes ffmpeg's stdin and waits for it to exit
+                if not self.frames_written:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.remove(self.path)  # no frame, no (invalid) video
+                elif not os.path.getsize(self.path):
                     raise AnnotatedVideoWriteError(
                         self.path, f"ffmpeg wrote nothing: {self._ffmpeg_log()}"
                     )

@@ -84,8 +84,11 @@ def stderr_console() -> Console:
 
 
 def stdout_console() -> Console:
-    """A rich console on stdout (tables)."""
-    return Console(highlight=False, soft_wrap=False)
+    """A rich console on stdout (tables); 160 columns wide when stdout is not a terminal."""
+    console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, soft_wrap=False, width=160)
+    return console
 
 
 def add_text_row(table: Table, *cells: str) -> None:

@@ -73,9 +73,13 @@ def _timed(what: str, items: Iterator[object]) -> Measurement:
 
 
 def _decode(env: str | None, decoder: str, video: str, frames: int) -> Measurement:
-    source = create_container(env, overrides={"decoder": decoder}).frame_source()
+    what = f"decode ({decoder})"
+    try:
+        source = create_container(env, overrides={"decoder": decoder}).frame_source()
+    except Exception as exc:  # a decoder that cannot be built here is a row, not a failure
+        return Measurement(what, 0, 0.0, " ".join(f"{type(exc).__name__}: {exc}".split()))
     with source.open(video) as reader:
-        return _timed(f"decode ({decoder})", reader.frames(FrameSelection.every(1, frames)))
+        return _timed(what, reader.frames(FrameSelection.every(1, frames)))
 
 
 def _pipeline(env: str | None, pipeline: str, video: str, frames: int) -> Measurement:
@@ -156,7 +160,9 @@ def bench_command(
         rows += [
             _pipeline(env, pipeline, video, frames) for pipeline in (pipelines or DEFAULT_PIPELINES)
         ]
-    reference = rows[0].fps if rows and rows[0].fps > 0 else None
+    measured = [row for row in rows if row.status == "ok" and row.fps > 0]
+    reference = measured[0].fps if measured else None
+    against = measured[0].what if measured else "reference"
     if as_json:
         click.echo(
             json.dumps(
@@ -164,7 +170,9 @@ def bench_command(
                     {
                         **asdict(row),
                         "fps": round(row.fps, 1),
-                        "ratio": round(row.fps / reference, 3) if reference else None,
+                        "ratio": round(row.fps / reference, 3)
+                        if reference and row.status == "ok"
+                        else None,
                     }
                     for row in rows
                 ],
@@ -172,7 +180,7 @@ def bench_command(
             )
         )
         return EXIT_OK
-    table = Table("measure", "frames", "seconds", "frames/s", f"vs {rows[0].what}", "status")
+    table = Table("measure", "frames", "seconds", "frames/s", f"vs {against}", "status")
     for row in rows:
         ratio = f"{row.fps / reference:.2f}" if reference and row.status == "ok" else "-"
         add_text_row(

@@ -11,11 +11,11 @@ import contextlib
 import hashlib
 import json
 import os
-import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from videopipe.adapters.signals import signals_deferred
 from videopipe.cli.app import InvalidUsageError, OutputError
 from videopipe.domain.model import FrameResult
 
@@ -40,23 +40,6 @@ def encode_line(video: str, item: FrameResult) -> bytes:
     if item.error is not None:
         line["error"] = item.error
     return (json.dumps(line, default=_json_default) + "\n").encode("utf-8")
-
-
-@contextlib.contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Hold Ctrl-C back until the line being written is whole."""
-    received: list[int] = []
-    try:
-        previous = signal.signal(signal.SIGINT, lambda number, frame: received.append(number))
-    except ValueError:  # not the main thread: nothing to defer
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if received:
-            raise KeyboardInterrupt
 
 
 class LineSink:
@@ -84,8 +67,8 @@ class LineSink:
         return cls(fd, path, owned=True)
 
     def write(self, data: bytes) -> None:
-        """Write one whole line (Ctrl-C waits until it is written)."""
-        with _sigint_deferred():
+        """Write one whole line (Ctrl-C and SIGTERM wait until it is written)."""
+        with signals_deferred():
             view = memoryview(data)
             try:
                 while view:

@@ -45,7 +45,7 @@ from videopipe.cli.results import (
 )
 from videopipe.container import ERROR_POLICIES, Container, create_container
 from videopipe.domain.errors import VideoFileNotFoundError
-from videopipe.domain.model import FrameSelection, RGBImage
+from videopipe.domain.model import Frame, FrameSelection, RGBImage
 
 
 class _FramesPerSecond(ProgressColumn):
@@ -57,7 +57,11 @@ class _FramesPerSecond(ProgressColumn):
 
 
 class _ImageTap:
-    """A runner wrapper that keeps each frame's image until the annotation takes it."""
+    """A runner wrapper that keeps each frame's image until the annotation takes it.
+
+    Thread-safe when the wrapped runner is (images are keyed by frame index, so
+    executors may call it out of order and from several threads).
+    """
 
     def __init__(self, runner: Any) -> None:
         self.runner = runner
@@ -71,10 +75,17 @@ class _ImageTap:
         result: dict[str, Any] = self.runner.run_pipeline(pipeline_id, payload)
         return result
 
-    def take(self, frame_index: int) -> RGBImage:
-        """The image of ``frame_index`` (earlier ones are forgotten)."""
+    def __getattr__(self, name: str) -> Any:
+        # What executors ask of a runner (thread_safe, history_frames) is the wrapped one's.
+        return getattr(self.runner, name)
+
+    def take(self, frame_index: int) -> RGBImage | None:
+        """The image of ``frame_index``, if the runner saw it here (earlier ones are dropped).
+
+        None when the runner ran in another process (a process-based executor).
+        """
         with self._lock:
-            image = self._images.pop(frame_index)
+            image = self._images.pop(frame_index, None)
             for index in [index for index in self._images if index < frame_index]:
                 del self._images[index]
         return image
@@ -260,10 +271,44 @@ def _load_pipeline(container: Container, pipeline: str) -> None:
         container.pipeline_library().load(pipeline)
 
 
-@dataclass
 class _Annotation:
-    tap: _ImageTap
-    writer: AnnotatedVideoWriter
+    """The annotated video of one run: frame images, and the writer they are drawn into."""
+
+    def __init__(
+        self, service: VideoFilePipelineService, video: str, writer: AnnotatedVideoWriter
+    ) -> None:
+        self.service = service
+        self.video = video
+        self.writer = writer
+        self.tap = _ImageTap(service.runner)
+        self._stack = contextlib.ExitStack()
+        self._frames: Iterator[Frame] | None = None
+
+    def image(self, frame_index: int) -> RGBImage:
+        """The frame ``frame_index``: from the runner's call, else decoded here in step."""
+        image = self.tap.take(frame_index)
+        if image is not None:
+            return image
+        if self._frames is None:
+            reader = self._stack.enter_context(self.service.frame_source.open(self.video))
+            self._frames = frames = reader.frames(self.service.selection)
+            close = getattr(frames, "close", None)
+            if close is not None:
+                self._stack.callback(close)
+        for frame in self._frames:
+            if frame.index == frame_index:
+                return frame.image
+            if frame.index > frame_index:
+                break
+        raise RuntimeError(f"frame {frame_index} of {self.video!r} was not decoded again")
+
+    def draw(self, frame_index: int, result: dict[str, Any] | None) -> None:
+        """Draw ``result`` on the frame and append it to the video."""
+        self.writer.write(draw_result(self.image(frame_index), result))
+
+    def close(self) -> None:
+        """Stop the in-step decoder, if one was started."""
+        self._stack.close()
 
 
 @contextlib.contextmanager
@@ -276,13 +321,14 @@ def _annotation(
         return
     info = service.video_info(video)
     fps = annotation_fps(info.fps, service.frame_stride)
-    tap = _ImageTap(service.runner)
     with AnnotatedVideoWriter(path, info.width, info.height, fps) as writer:
-        service.runner = tap
+        annotation = _Annotation(service, video, writer)
+        service.runner = annotation.tap
         try:
-            yield _Annotation(tap, writer)
+            yield annotation
         finally:
-            service.runner = tap.runner
+            service.runner = annotation.tap.runner
+            annotation.close()
 
 
 @contextlib.contextmanager
@@ -332,12 +378,11 @@ def _run_video(
             tally.frames += 1
             if item.error is not None:
                 tally.errors += 1
+            if annotation is not None:  # first, so a line written is a frame drawn
+                annotation.draw(item.frame_index, item.result)
             if check is None or not check.already_written(item, line):
                 sink.write(line)
                 tally.written += 1
-            if annotation is not None:
-                image = annotation.tap.take(item.frame_index)
-                annotation.writer.write(draw_result(image, item.result))
             if task is not None and progress is not None:
                 progress.advance(task)
         if check is not None:
