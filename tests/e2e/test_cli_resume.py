@@ -162,8 +162,48 @@ def test_resume_with_other_options_is_refused(tmp_path: Path, clip: Path) -> Non
         "run", str(clip), "-p", "demo", "--stride", "2", "-o", str(output), "--resume", env=env
     )
     assert other.returncode == 2
-    assert "differ from what this run gives" in other.stderr
+    assert "not the frames this run selects" in other.stderr  # a stateless runner
     assert output.read_bytes() == before
+
+
+def test_a_stateful_resume_with_other_options_is_refused(tmp_path: Path, clip: Path) -> None:
+    output = tmp_path / "motion.jsonl"
+    first = videopipe("run", str(clip), "-p", "motion", "--max-frames", "5", "-o", str(output))
+    assert first.returncode == 0
+    before = output.read_bytes()
+    other = videopipe(
+        "run", str(clip), "-p", "motion", "--stride", "2", "-o", str(output), "--resume"
+    )
+    assert other.returncode == 2
+    assert len(other.stderr.splitlines()) == 1
+    assert "differ from what this run gives for those frames" in other.stderr
+    assert output.read_bytes() == before
+
+
+def test_a_stateless_resume_continues_after_the_last_line_without_rerunning(
+    tmp_path: Path, clip: Path
+) -> None:
+    """Frames already in the file are not run again: a runner failing on frame 2 is not hit."""
+    env = {"VIDEOPIPE_ENV": "test"}
+    full = tmp_path / "full.jsonl"
+    args = ["run", str(clip), "-p", "demo", "--stride", "3"]
+    assert videopipe(*args, "-o", str(full), env=env).returncode == 0
+    expected = full.read_bytes()
+    output = tmp_path / "part.jsonl"
+    output.write_bytes(b"".join(expected.splitlines(keepends=True)[:4]))  # frames 0-9
+    config = tmp_path / "fail.yaml"
+    config.write_text("runner: failure\nrunners:\n  failure: {fail_at: [0, 3, 6, 9]}\n")
+    resumed = videopipe(
+        *args,
+        "-o",
+        str(output),
+        "--resume",
+        "--summary",
+        env={**env, "VIDEOPIPE_CONFIG": str(config)},
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert output.read_bytes() == expected
+    assert "4 frames of 1 video" in resumed.stderr  # frames 12, 15, 18, 21 only
 
 
 def test_resume_needs_output(clip: Path) -> None:

@@ -108,10 +108,9 @@ class ResumePlan:
     partial: WrittenVideo | None
     """The last video in the file: re-run, its lines already written are not written again."""
 
-    @property
-    def lines(self) -> int:
-        """Lines the file holds for :attr:`partial` (0 without one)."""
-        return 0 if self.partial is None else self.partial.lines
+    def lines_of(self, video: str) -> int:
+        """Lines the file holds for ``video`` if it is :attr:`partial` (else 0)."""
+        return self.partial.lines if self.partial is not None and self.partial.video == video else 0
 
 
 def plan_resume(path: str, videos: Sequence[str]) -> ResumePlan:
