@@ -49,8 +49,8 @@ class _Chunk:
     __slots__ = ("frames", "results", "warm")
 
     def __init__(self, warm: list[Frame]) -> None:
-        self.warm = warm
-        self.frames: list[Frame] = []
+        self.warm = collections.deque(warm)
+        self.frames: collections.deque[Frame] = collections.deque()
         self.results: queue.SimpleQueue[object] = queue.SimpleQueue()
 
 
@@ -84,19 +84,20 @@ class _Workers:
     def _serve(self) -> None:
         work = self._work
         while (chunk := self._tasks.get()) is not None:
+            # Frames are taken out of the chunk as they are run: each is freed as soon as
+            # its result exists, not when the caller is done with the whole chunk.
             try:
-                for frame in chunk.warm:
-                    if self._stop.is_set():
-                        break
-                    work.warm(frame)
-                for frame in chunk.frames:
-                    if self._stop.is_set():
-                        break
-                    chunk.results.put(work.process(frame))
+                while chunk.warm and not self._stop.is_set():
+                    work.warm(chunk.warm.popleft())
+                while chunk.frames and not self._stop.is_set():
+                    chunk.results.put(work.process(chunk.frames.popleft()))
             except BaseException as exc:  # handed to the caller in frame order
                 chunk.results.put(_Failure(exc))
             finally:
+                chunk.warm.clear()
+                chunk.frames.clear()
                 chunk.results.put(_DONE)
+            del chunk
 
     def result(self, chunk: _Chunk) -> object:
         """The chunk's next result, ``_Failure`` or ``_DONE`` (waits for it)."""
@@ -195,7 +196,7 @@ class ThreadsExecutor:
     def _schedule(
         pump: FramePump, pool: _Workers, chunk_frames: int, history: int, window: int
     ) -> Iterator[FrameResult]:
-        recent: collections.deque[Frame] = collections.deque(maxlen=max(history, 1))
+        recent: collections.deque[Frame] = collections.deque(maxlen=history)
         pending: collections.deque[_Chunk] = collections.deque()
         decoder_error: BaseException | None = None
         exhausted = False
