@@ -12,7 +12,7 @@ import pytest
 
 from tests.e2e.helpers import videopipe
 from videopipe.adapters.annotate import AnnotatedVideoWriter, draw_result, drawable_items
-from videopipe.cli.run import _Annotation
+from videopipe.cli.annotation import Annotation
 from videopipe.container import create_container
 from videopipe.testing.media import make_video, read_frame_index
 
@@ -116,7 +116,7 @@ def test_frames_the_runner_did_not_see_here_are_decoded_in_step(
     """A runner in another process (a process executor) leaves no image to tap."""
     service = create_container("test", overrides={"frame_stride": 3}).video_service()
     with AnnotatedVideoWriter(tmp_path / "out.mp4", 160, 120, Fraction(25, 3)) as writer:
-        annotation = _Annotation(service, str(indexed_video), writer)
+        annotation = Annotation(service, str(indexed_video), writer)
         try:
             tapped = np.zeros((120, 160, 3), np.uint8)
             annotation.tap.run_pipeline(

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import click
 from rich.progress import (
@@ -23,8 +21,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from videopipe.adapters.annotate import AnnotatedVideoWriter, annotation_fps, draw_result
 from videopipe.api import VideoFilePipelineService
+from videopipe.cli.annotation import Annotation, annotation_of
 from videopipe.cli.app import (
     EXIT_OK,
     InvalidUsageError,
@@ -37,16 +35,15 @@ from videopipe.cli.app import (
 )
 from videopipe.cli.results import (
     LineSink,
-    ResumeCheck,
     ResumePlan,
-    WrittenVideo,
     drop_torn_tail,
     encode_line,
     plan_resume,
 )
+from videopipe.cli.resume import resumed_results
 from videopipe.container import ERROR_POLICIES, Container, create_container
 from videopipe.domain.errors import VideoFileNotFoundError
-from videopipe.domain.model import Frame, FrameResult, FrameSelection, RGBImage
+from videopipe.domain.model import FrameSelection
 
 
 class _FramesPerSecond(ProgressColumn):
@@ -55,41 +52,6 @@ class _FramesPerSecond(ProgressColumn):
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
         return Text("-- frames/s" if speed is None else f"{speed:.1f} frames/s")
-
-
-class _ImageTap:
-    """A runner wrapper that keeps each frame's image until the annotation takes it.
-
-    Thread-safe when the wrapped runner is (images are keyed by frame index, so
-    executors may call it out of order and from several threads).
-    """
-
-    def __init__(self, runner: Any) -> None:
-        self.runner = runner
-        self._images: dict[int, RGBImage] = {}
-        self._lock = threading.Lock()
-
-    def run_pipeline(self, pipeline_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Keep the frame's image, then run the wrapped runner."""
-        with self._lock:
-            self._images[int(payload["frame_index"])] = payload["image"]
-        result: dict[str, Any] = self.runner.run_pipeline(pipeline_id, payload)
-        return result
-
-    def __getattr__(self, name: str) -> Any:
-        # What executors ask of a runner (thread_safe, history_frames) is the wrapped one's.
-        return getattr(self.runner, name)
-
-    def take(self, frame_index: int) -> RGBImage | None:
-        """The image of ``frame_index``, if the runner saw it here (earlier ones are dropped).
-
-        None when the runner ran in another process (a process-based executor).
-        """
-        with self._lock:
-            image = self._images.pop(frame_index, None)
-            for index in [index for index in self._images if index < frame_index]:
-                del self._images[index]
-        return image
 
 
 @dataclass
@@ -242,7 +204,7 @@ def run_command(
     try:
         # The writer's ffmpeg starts before the progress bar's thread does.
         with (
-            _annotation(service, videos[0], annotate) as annotation,
+            annotation_of(service, videos[0], annotate) as annotation,
             _progress(show_progress) as progress,
         ):
             for video in videos:
@@ -272,66 +234,6 @@ def _load_pipeline(container: Container, pipeline: str) -> None:
         container.pipeline_library().load(pipeline)
 
 
-class _Annotation:
-    """The annotated video of one run: frame images, and the writer they are drawn into."""
-
-    def __init__(
-        self, service: VideoFilePipelineService, video: str, writer: AnnotatedVideoWriter
-    ) -> None:
-        self.service = service
-        self.video = video
-        self.writer = writer
-        self.tap = _ImageTap(service.runner)
-        self._stack = contextlib.ExitStack()
-        self._frames: Iterator[Frame] | None = None
-
-    def image(self, frame_index: int) -> RGBImage:
-        """The frame ``frame_index``: from the runner's call, else decoded here in step."""
-        image = self.tap.take(frame_index)
-        if image is not None:
-            return image
-        if self._frames is None:
-            reader = self._stack.enter_context(self.service.frame_source.open(self.video))
-            self._frames = frames = reader.frames(self.service.selection)
-            close = getattr(frames, "close", None)
-            if close is not None:
-                self._stack.callback(close)
-        for frame in self._frames:
-            if frame.index == frame_index:
-                return frame.image
-            if frame.index > frame_index:
-                break
-        raise RuntimeError(f"frame {frame_index} of {self.video!r} was not decoded again")
-
-    def draw(self, frame_index: int, result: dict[str, Any] | None) -> None:
-        """Draw ``result`` on the frame and append it to the video."""
-        self.writer.write(draw_result(self.image(frame_index), result))
-
-    def close(self) -> None:
-        """Stop the in-step decoder, if one was started."""
-        self._stack.close()
-
-
-@contextlib.contextmanager
-def _annotation(
-    service: VideoFilePipelineService, video: str, path: str | None
-) -> Iterator[_Annotation | None]:
-    """Tap the runner for frame images and open the annotated video's writer."""
-    if path is None:
-        yield None
-        return
-    info = service.video_info(video)
-    fps = annotation_fps(info.fps, service.frame_stride)
-    with AnnotatedVideoWriter(path, info.width, info.height, fps) as writer:
-        annotation = _Annotation(service, video, writer)
-        service.runner = annotation.tap
-        try:
-            yield annotation
-        finally:
-            service.runner = annotation.tap.runner
-            annotation.close()
-
-
 @contextlib.contextmanager
 def _progress(show: bool) -> Iterator[Progress | None]:
     if not show:
@@ -352,80 +254,6 @@ def _progress(show: bool) -> Iterator[Progress | None]:
         yield progress
 
 
-def _stateless(service: VideoFilePipelineService, pipeline: str, video: str) -> bool:
-    """Whether the runner declares that a frame's result depends on that frame alone."""
-    if getattr(service.runner, "history_frames", None) is None:
-        return False  # undeclared: it may keep state, so resume re-runs from the start
-    work = service.work(pipeline, video)
-    try:
-        return work.history_frames() == 0
-    finally:
-        work.close()
-
-
-def _results_after(
-    service: VideoFilePipelineService,
-    pipeline: str,
-    video: str,
-    written: WrittenVideo,
-    output: str,
-) -> Iterator[FrameResult]:
-    """The results of the selected frames after the last one written (stateless runner)."""
-    selection = service.selection
-    if not selection.contains(written.last_index) or written.lines != len(
-        range(selection.start, written.last_index + 1, selection.step)
-    ):
-        raise InvalidUsageError(
-            f"cannot resume {output!r}: its {written.lines} lines for {written.video!r} are "
-            "not the frames this run selects (was it written with another --stride or "
-            "--max-frames?)"
-        )
-    start = written.last_index + selection.step
-    if selection.stop is not None and start >= selection.stop:
-        return iter(())
-    return _execute(service, pipeline, video, FrameSelection(start, selection.stop, selection.step))
-
-
-def _execute(
-    service: VideoFilePipelineService, pipeline: str, video: str, selection: FrameSelection
-) -> Iterator[FrameResult]:
-    """Like ``service.iter_frame_results``, over ``selection`` instead of the service's."""
-    work = service.work(pipeline, video, selection)
-    try:
-        results = service.executor.execute(work)
-        try:
-            yield from results
-        finally:
-            close = getattr(results, "close", None)
-            if close is not None:
-                close()
-    finally:
-        work.close()
-
-
-def _resumed(
-    service: VideoFilePipelineService,
-    pipeline: str,
-    video: str,
-    *,
-    sink: LineSink,
-    plan: ResumePlan | None,
-    annotation: _Annotation | None,
-) -> tuple[Iterator[FrameResult], ResumeCheck | None, int]:
-    """The results to write for ``video``, the check of lines already written, their count.
-
-    A video the file holds part of is continued after its last line when the runner is
-    stateless (and no annotated video needs every frame); otherwise it is re-run from
-    its start (exact for stateful plugins), checked against the file, then appended to.
-    """
-    if plan is None or plan.partial is None or plan.partial.video != video:
-        return service.iter_frame_results(pipeline, video), None, 0
-    if annotation is None and _stateless(service, pipeline, video):
-        results = _results_after(service, pipeline, video, plan.partial, sink.name)
-        return results, None, plan.partial.lines
-    return service.iter_frame_results(pipeline, video), ResumeCheck(sink.name, plan.partial), 0
-
-
 def _run_video(
     service: VideoFilePipelineService,
     pipeline: str,
@@ -433,11 +261,11 @@ def _run_video(
     *,
     sink: LineSink,
     plan: ResumePlan | None,
-    annotation: _Annotation | None,
+    annotation: Annotation | None,
     progress: Progress | None,
     tally: _Tally,
 ) -> None:
-    results, check, already = _resumed(
+    results, check, already = resumed_results(
         service, pipeline, video, sink=sink, plan=plan, annotation=annotation
     )
     tally.resumed += 0 if plan is None else plan.lines_of(video)

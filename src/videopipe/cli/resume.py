@@ -1,0 +1,85 @@
+"""How ``videopipe run --resume`` continues the last video of a results file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from videopipe.api import VideoFilePipelineService
+from videopipe.cli.annotation import Annotation
+from videopipe.cli.app import InvalidUsageError
+from videopipe.cli.results import LineSink, ResumeCheck, ResumePlan, WrittenVideo
+from videopipe.domain.model import FrameResult, FrameSelection
+
+
+def _stateless(service: VideoFilePipelineService, pipeline: str, video: str) -> bool:
+    """Whether the runner declares that a frame's result depends on that frame alone."""
+    if getattr(service.runner, "history_frames", None) is None:
+        return False  # undeclared: it may keep state, so resume re-runs from the start
+    work = service.work(pipeline, video)
+    try:
+        return work.history_frames() == 0
+    finally:
+        work.close()
+
+
+def _results_after(
+    service: VideoFilePipelineService,
+    pipeline: str,
+    video: str,
+    written: WrittenVideo,
+    output: str,
+) -> Iterator[FrameResult]:
+    """The results of the selected frames after the last one written (stateless runner)."""
+    selection = service.selection
+    if not selection.contains(written.last_index) or written.lines != len(
+        range(selection.start, written.last_index + 1, selection.step)
+    ):
+        raise InvalidUsageError(
+            f"cannot resume {output!r}: its {written.lines} lines for {written.video!r} are "
+            "not the frames this run selects (was it written with another --stride or "
+            "--max-frames?)"
+        )
+    start = written.last_index + selection.step
+    if selection.stop is not None and start >= selection.stop:
+        return iter(())
+    return _execute(service, pipeline, video, FrameSelection(start, selection.stop, selection.step))
+
+
+def _execute(
+    service: VideoFilePipelineService, pipeline: str, video: str, selection: FrameSelection
+) -> Iterator[FrameResult]:
+    """Like ``service.iter_frame_results``, over ``selection`` instead of the service's."""
+    work = service.work(pipeline, video, selection)
+    try:
+        results = service.executor.execute(work)
+        try:
+            yield from results
+        finally:
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()
+    finally:
+        work.close()
+
+
+def resumed_results(
+    service: VideoFilePipelineService,
+    pipeline: str,
+    video: str,
+    *,
+    sink: LineSink,
+    plan: ResumePlan | None,
+    annotation: Annotation | None,
+) -> tuple[Iterator[FrameResult], ResumeCheck | None, int]:
+    """The results to write for ``video``, the check of lines already written, their count.
+
+    A video the file holds part of is continued after its last line when the runner is
+    stateless (and no annotated video needs every frame); otherwise it is re-run from
+    its start (exact for stateful plugins), checked against the file, then appended to.
+    """
+    if plan is None or plan.partial is None or plan.partial.video != video:
+        return service.iter_frame_results(pipeline, video), None, 0
+    if annotation is None and _stateless(service, pipeline, video):
+        results = _results_after(service, pipeline, video, plan.partial, sink.name)
+        return results, None, plan.partial.lines
+    return service.iter_frame_results(pipeline, video), ResumeCheck(sink.name, plan.partial), 0
