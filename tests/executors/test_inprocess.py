@@ -142,6 +142,11 @@ CASES: dict[str, Case] = {
         {"retries": 1, "on_error": "skip"},
     ),
     "failure-raise": (lambda _: FailureInjectingRunner(fail_at=[23]), "demo", {}),
+    "timeouts-skipped": (
+        lambda _: FailureInjectingRunner(fail_at=[5, 17], action="hang", hang_seconds=1.2),
+        "demo",
+        {"runner_timeout": 0.4, "on_error": "skip"},
+    ),
     "dag-plugin-raise": (DagPipelineRunner, "gaps-raise", {}),
 }
 CORE_CASES = ("mock", "chain2", "gaps", "failure-skip", "failure-raise")
@@ -241,6 +246,10 @@ def test_every_executor_gives_the_sequential_results(
         assert [item.frame_index for item in results] == expected_indices
     if case in ("failure-skip", "failure-skip-after-retries"):
         assert any(item.error for item in results)
+    if case == "timeouts-skipped":
+        timed_out = [item.frame_index for item in results if item.error]
+        assert timed_out == [5, 17]
+        assert results[5].error["type"] == "RunnerTimeoutError"  # type: ignore[index]
     if case == "gaps":
         assert "error" in results[3].result  # type: ignore[operator]
         assert results[4].result == {"motion": {"score": 0.0, "moving": False, "box": None}}
@@ -592,3 +601,22 @@ def test_the_registry_names_every_executor_and_refuses_unknown_ones() -> None:
             ThreadsExecutor(bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="depth"):
         PrefetchExecutor(0)
+
+
+@pytest.mark.parametrize("policy", ["raise", "skip"])
+def test_an_unknown_pipeline_fails_as_in_a_sequential_run(
+    executor_video: Callable[[str], Path], policy: str
+) -> None:
+    def run(executor: Executor) -> Outcome:
+        service = VideoFilePipelineService(
+            DagPipelineRunner(),
+            max_frames=5,
+            on_error=policy,  # type: ignore[arg-type]
+            executor=executor,
+        )
+        return outcome(service, "no_such_pipeline", executor_video("mp4"))
+
+    expected = run(SequentialExecutor())
+    assert len(expected[0]) == (5 if policy == "skip" else 0)
+    for name, factory in EXECUTOR_FACTORIES.items():
+        assert run(factory()) == expected, name

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from videopipe.adapters.annotate import AnnotatedVideoWriteError
 from videopipe.adapters.decoders import DECODERS
+from videopipe.adapters.executors import EXECUTORS
 from videopipe.container import ENVIRONMENTS
 from videopipe.domain.errors import (
     ConfigurationError,
@@ -151,6 +152,27 @@ def decoder_option(function: F) -> F:
         help="Decoder (default: the configuration's, VIDEOPIPE_DECODER, else imageio_ffmpeg).",
     )
     decorated: F = decorator(function)
+    return decorated
+
+
+def executor_options(function: F) -> F:
+    """``--executor`` and ``--workers``: how frames are scheduled (configuration overrides)."""
+    executor = click.option(
+        "--executor",
+        type=click.Choice(list(EXECUTORS)),
+        default=None,
+        help="How frames are scheduled; every executor gives the same results "
+        "(default: the configuration's, VIDEOPIPE_EXECUTOR, else auto). See docs/executors.md.",
+    )
+    workers = click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=None,
+        metavar="N",
+        help="Threads or worker processes for the executor (default: the configuration's, "
+        "VIDEOPIPE_WORKERS, else one per CPU).",
+    )
+    decorated: F = executor(workers(function))
     return decorated
 
 

@@ -8,7 +8,7 @@ import re
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 
 import click
@@ -23,6 +23,7 @@ from videopipe.cli.app import (
     app,
     debug_option,
     env_option,
+    executor_options,
     stdout_console,
 )
 from videopipe.container import create_container
@@ -86,9 +87,12 @@ def _decode(env: str | None, decoder: str, video: str, frames: int) -> Measureme
     return _timed(what, decoded())
 
 
-def _pipeline(env: str | None, pipeline: str, video: str, frames: int) -> Measurement:
+def _pipeline(
+    env: str | None, pipeline: str, video: str, frames: int, scheduling: Mapping[str, object]
+) -> Measurement:
     what = f"pipeline {pipeline} (dag runner)"
-    container = create_container(env, overrides={"runner": "dag", "max_frames": frames})
+    overrides = {"runner": "dag", "max_frames": frames, **scheduling}
+    container = create_container(env, overrides=overrides)
     try:
         container.pipeline_library().load(pipeline)
     except VideoPipeError as exc:
@@ -137,6 +141,7 @@ def _size(text: str) -> tuple[int, int]:
     help="Decoder to measure (repeatable; default: every installed one).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@executor_options
 @env_option
 @debug_option
 def bench_command(
@@ -147,6 +152,8 @@ def bench_command(
     pipelines: tuple[str, ...],
     decoders: tuple[str, ...],
     as_json: bool,
+    executor: str | None,
+    workers: int | None,
     env: str | None,
 ) -> int:
     """Measure decoding and pipelines on VIDEO (default: a generated H.264 test pattern).
@@ -162,8 +169,14 @@ def bench_command(
         if video is None:
             video = make_test_pattern(os.path.join(scratch, "bench.mp4"), frames, width, height)
         rows = [_decode(env, decoder, video, frames) for decoder in chosen]
+        scheduling = {
+            key: value
+            for key, value in (("executor", executor), ("workers", workers))
+            if value is not None
+        }
         rows += [
-            _pipeline(env, pipeline, video, frames) for pipeline in (pipelines or DEFAULT_PIPELINES)
+            _pipeline(env, pipeline, video, frames, scheduling)
+            for pipeline in (pipelines or DEFAULT_PIPELINES)
         ]
     measured = [row for row in rows if row.status == "ok" and row.fps > 0]
     reference = measured[0].fps if measured else None

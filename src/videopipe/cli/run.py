@@ -30,6 +30,7 @@ from videopipe.cli.app import (
     debug_option,
     decoder_option,
     env_option,
+    executor_options,
     stderr_console,
     stderr_is_terminal,
 )
@@ -140,6 +141,7 @@ def _check_paths(videos: Sequence[str], output: str | None, annotate: str | None
     "are exact) and only frames not yet in the file are written.",
 )
 @decoder_option
+@executor_options
 @click.option(
     "--summary/--no-summary",
     default=None,
@@ -158,6 +160,8 @@ def run_command(
     on_error: str | None,
     resume: bool,
     decoder: str | None,
+    executor: str | None,
+    workers: int | None,
     summary: bool | None,
 ) -> int:
     """Run pipeline ID over each VIDEO, one after another.
@@ -183,6 +187,8 @@ def run_command(
             ("frame_stride", stride),
             ("max_frames", max_frames),
             ("on_error", on_error),
+            ("executor", executor),
+            ("workers", workers),
         )
         if value is not None
     }

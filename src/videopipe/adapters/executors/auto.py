@@ -6,7 +6,11 @@ import os
 from collections.abc import Iterator
 
 from videopipe.adapters.executors.prefetch import DEFAULT_DEPTH, PrefetchExecutor, check_count
-from videopipe.adapters.executors.threads import DEFAULT_CHUNK_FRAMES, ThreadsExecutor
+from videopipe.adapters.executors.threads import (
+    DEFAULT_CHUNK_FRAMES,
+    ThreadsExecutor,
+    declared_history,
+)
 from videopipe.domain.model import FrameResult
 from videopipe.ports.executor import UNBOUNDED_HISTORY, Executor, VideoWork
 
@@ -44,7 +48,7 @@ class AutoExecutor:
         if (
             self.workers > 1
             and work.runner_thread_safe()
-            and work.history_frames() < UNBOUNDED_HISTORY
+            and declared_history(work) < UNBOUNDED_HISTORY
         ):
             return self.threads
         return self.prefetch

@@ -117,6 +117,18 @@ class _Workers:
             thread.join()
 
 
+def declared_history(work: VideoWork) -> int:
+    """``work.history_frames()``, or 0 when asking fails (an unknown pipeline id).
+
+    The runner then fails on every frame the same way, which the error policy handles
+    frame by frame exactly as in a sequential run; failing here instead would differ.
+    """
+    try:
+        return work.history_frames()
+    except Exception:
+        return 0
+
+
 class ThreadsExecutor:
     """Calls the runner from ``workers`` threads at once; yields results in frame order.
 
@@ -161,7 +173,7 @@ class ThreadsExecutor:
                 f"threads at once, but the runner does not declare thread_safe = True; use "
                 f"executor 'prefetch' (or 'auto'), or workers: 1"
             )
-        history = work.history_frames()
+        history = declared_history(work)
         if workers == 1:
             return 1, 1, 0
         if history >= UNBOUNDED_HISTORY:
