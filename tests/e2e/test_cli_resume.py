@@ -180,10 +180,12 @@ def test_a_stateful_resume_with_other_options_is_refused(tmp_path: Path, clip: P
     assert output.read_bytes() == before
 
 
-def test_a_stateless_resume_continues_after_the_last_line_without_rerunning(
+def test_a_stateless_resume_continues_from_the_last_line_without_rerunning(
     tmp_path: Path, clip: Path
 ) -> None:
-    """Frames already in the file are not run again: a runner failing on frame 2 is not hit."""
+    """Frames before the last one written are not run again: a runner failing on them is
+    not hit (the last one is, to check the file was written by this configuration).
+    """
     env = {"VIDEOPIPE_ENV": "test"}
     full = tmp_path / "full.jsonl"
     args = ["run", str(clip), "-p", "demo", "--stride", "3"]
@@ -192,7 +194,7 @@ def test_a_stateless_resume_continues_after_the_last_line_without_rerunning(
     output = tmp_path / "part.jsonl"
     output.write_bytes(b"".join(expected.splitlines(keepends=True)[:4]))  # frames 0-9
     config = tmp_path / "fail.yaml"
-    config.write_text("runner: failure\nrunners:\n  failure: {fail_at: [0, 3, 6, 9]}\n")
+    config.write_text("runner: failure\nrunners:\n  failure: {fail_at: [0, 3, 6]}\n")
     resumed = videopipe(
         *args,
         "-o",
@@ -203,7 +205,46 @@ def test_a_stateless_resume_continues_after_the_last_line_without_rerunning(
     )
     assert resumed.returncode == 0, resumed.stderr
     assert output.read_bytes() == expected
-    assert "4 frames of 1 video" in resumed.stderr  # frames 12, 15, 18, 21 only
+    assert "5 frames of 1 video" in resumed.stderr  # frames 9 (checked), 12, 15, 18, 21
+    assert "4 lines written" in resumed.stderr
+
+
+def test_a_stateless_resume_refuses_a_file_of_another_configuration(
+    tmp_path: Path, clip: Path
+) -> None:
+    output = tmp_path / "mock.jsonl"
+    args = ["run", str(clip), "-p", "demo", "--max-frames", "4"]
+    assert videopipe(*args, "-o", str(output), env={"VIDEOPIPE_ENV": "test"}).returncode == 0
+    before = output.read_bytes()
+    mutated = videopipe(
+        *args[:-2], "-o", str(output), "--resume", env={"VIDEOPIPE_RUNNER": "mutation"}
+    )
+    assert mutated.returncode == 2
+    assert "differ from what this run gives for those frames" in mutated.stderr
+    assert output.read_bytes() == before
+
+
+def test_error_lines_already_written_are_kept_when_the_frame_now_succeeds(
+    tmp_path: Path, clip: Path
+) -> None:
+    """A skipped frame's error may not repeat (a timeout); resuming accepts and keeps it."""
+    config = tmp_path / "fail.yaml"
+    config.write_text("runner: failure\nrunners:\n  failure: {fail_at: [2]}\n")
+    args = ["run", str(clip), "-p", "demo", "--on-error", "skip"]
+    full = tmp_path / "full.jsonl"
+    env = {"VIDEOPIPE_ENV": "test"}
+    done = videopipe(*args, "-o", str(full), env={**env, "VIDEOPIPE_CONFIG": str(config)})
+    assert done.returncode == 0
+    expected = full.read_bytes()
+    assert "error" in json.loads(expected.splitlines()[2])
+    output = tmp_path / "part.jsonl"
+    output.write_bytes(b"".join(expected.splitlines(keepends=True)[:5]))
+    # --annotate makes even a stateless run re-run from the start and check every line.
+    resumed = videopipe(
+        *args, "-o", str(output), "--resume", "--annotate", str(tmp_path / "a.mp4"), env=env
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert output.read_bytes() == expected
 
 
 def test_resume_needs_output(clip: Path) -> None:

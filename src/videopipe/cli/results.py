@@ -87,6 +87,15 @@ class LineSink:
             self.owned = False
 
 
+def _digest_part(index: int, line: bytes, errored: bool) -> bytes:
+    """What a line adds to a video's digest: the line, or only its index for an error line.
+
+    An error line (a frame skipped under ``--on-error skip``) may not come out the same
+    when the frame is run again (a timeout, a flaky service), so only its place counts.
+    """
+    return b"%d error\n" % index if errored else line
+
+
 @dataclass
 class WrittenVideo:
     """What a results file already holds for one video."""
@@ -95,6 +104,24 @@ class WrittenVideo:
     lines: int = 0
     last_index: int = -1
     digest: Any = field(default_factory=lambda: hashlib.blake2b(digest_size=16))
+    errored: set[int] = field(default_factory=set)
+    """Frames whose line is an error line."""
+    last_line: bytes = b""
+
+    def add(self, index: int, line: bytes, errored: bool) -> None:
+        """Count one more line of this video."""
+        self.lines += 1
+        self.last_index = index
+        self.last_line = line
+        if errored:
+            self.errored.add(index)
+        self.digest.update(_digest_part(index, line, errored))
+
+    def last_only(self) -> WrittenVideo:
+        """The same video reduced to its last line (what a stateless resume re-checks)."""
+        single = WrittenVideo(self.video)
+        single.add(self.last_index, self.last_line, self.last_index in self.errored)
+        return single
 
 
 @dataclass
@@ -131,7 +158,7 @@ def plan_resume(path: str, videos: Sequence[str]) -> ResumePlan:
         for number, raw in enumerate(handle, start=1):
             if not raw.endswith(b"\n"):
                 break  # a torn last line: dropped
-            video, index = _parse(path, number, raw)
+            video, index, errored = _parse(path, number, raw)
             current = order[-1] if order else None
             if current is None or current.video != video:
                 if any(seen.video == video for seen in order):
@@ -144,9 +171,7 @@ def plan_resume(path: str, videos: Sequence[str]) -> ResumePlan:
                 raise InvalidUsageError(
                     f"cannot resume {path!r}: line {number} repeats or goes back to frame {index}"
                 )
-            current.lines += 1
-            current.last_index = index
-            current.digest.update(raw)
+            current.add(index, raw, errored)
             keep += len(raw)
     given = list(videos)
     positions = []
@@ -167,7 +192,7 @@ def plan_resume(path: str, videos: Sequence[str]) -> ResumePlan:
     return ResumePlan(keep, set(given[:last]), order[-1])
 
 
-def _parse(path: str, number: int, raw: bytes) -> tuple[str, int]:
+def _parse(path: str, number: int, raw: bytes) -> tuple[str, int, bool]:
     try:
         line = json.loads(raw)
         video, index = line["video"], line["frame_index"]
@@ -177,7 +202,7 @@ def _parse(path: str, number: int, raw: bytes) -> tuple[str, int]:
         raise InvalidUsageError(
             f"cannot resume {path!r}: line {number} is not a videopipe result line"
         ) from None
-    return video, index
+    return video, index, "error" in line
 
 
 def drop_torn_tail(path: str, keep_bytes: int) -> None:
@@ -188,7 +213,11 @@ def drop_torn_tail(path: str, keep_bytes: int) -> None:
 
 
 class ResumeCheck:
-    """Checks that a re-run gives exactly the lines a file already holds for its video."""
+    """Checks that a re-run gives exactly the lines a file already holds for its video.
+
+    Error lines are checked for their place only (see :func:`_digest_part`); the file
+    keeps the line it has.
+    """
 
     def __init__(self, path: str, written: WrittenVideo) -> None:
         self.path = path
@@ -203,7 +232,8 @@ class ResumeCheck:
             return False
         if item.frame_index <= self.written.last_index:
             self.seen += 1
-            self.digest.update(line)
+            index = item.frame_index
+            self.digest.update(_digest_part(index, line, index in self.written.errored))
             if item.frame_index == self.written.last_index:
                 self.finish()
             return True

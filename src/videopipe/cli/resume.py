@@ -29,7 +29,11 @@ def _results_after(
     written: WrittenVideo,
     output: str,
 ) -> Iterator[FrameResult]:
-    """The results of the selected frames after the last one written (stateless runner)."""
+    """The results from the last frame written on (stateless runner).
+
+    The last frame is run again and checked against the file's last line (another
+    pipeline or configuration is refused); the frames before it are not run again.
+    """
     selection = service.selection
     if not selection.contains(written.last_index) or written.lines != len(
         range(selection.start, written.last_index + 1, selection.step)
@@ -39,10 +43,8 @@ def _results_after(
             "not the frames this run selects (was it written with another --stride or "
             "--max-frames?)"
         )
-    start = written.last_index + selection.step
-    if selection.stop is not None and start >= selection.stop:
-        return iter(())
-    return _execute(service, pipeline, video, FrameSelection(start, selection.stop, selection.step))
+    restart = FrameSelection(written.last_index, selection.stop, selection.step)
+    return _execute(service, pipeline, video, restart)
 
 
 def _execute(
@@ -73,13 +75,15 @@ def resumed_results(
 ) -> tuple[Iterator[FrameResult], ResumeCheck | None, int]:
     """The results to write for ``video``, the check of lines already written, their count.
 
-    A video the file holds part of is continued after its last line when the runner is
+    A video the file holds part of is continued from its last line when the runner is
     stateless (and no annotated video needs every frame); otherwise it is re-run from
-    its start (exact for stateful plugins), checked against the file, then appended to.
+    its start (exact for stateful plugins). Either way the frames re-run are checked
+    against the file and not written again.
     """
     if plan is None or plan.partial is None or plan.partial.video != video:
         return service.iter_frame_results(pipeline, video), None, 0
     if annotation is None and _stateless(service, pipeline, video):
         results = _results_after(service, pipeline, video, plan.partial, sink.name)
-        return results, None, plan.partial.lines
+        check = ResumeCheck(sink.name, plan.partial.last_only())
+        return results, check, plan.partial.lines - 1
     return service.iter_frame_results(pipeline, video), ResumeCheck(sink.name, plan.partial), 0
