@@ -12,13 +12,13 @@ from pathlib import Path
 from tests.e2e.helpers import clean_env, script, videopipe
 
 
-def run_with_terminal_stderr(*args: str) -> tuple[int, str, str]:
-    """Run the script with stderr on a pseudo-terminal and stdout on a pipe."""
+def run_with_terminal_stderr(*args: str, stdout_too: bool = False) -> tuple[int, str, str]:
+    """Run the script with stderr on a pseudo-terminal and stdout on a pipe (or on it too)."""
     controller, terminal = pty.openpty()
     try:
         process = subprocess.Popen(
             [script(), *args],
-            stdout=subprocess.PIPE,
+            stdout=terminal if stdout_too else subprocess.PIPE,
             stderr=terminal,
             env=clean_env({"TERM": "xterm", "COLUMNS": "120"}),
         )
@@ -37,9 +37,10 @@ def run_with_terminal_stderr(*args: str) -> tuple[int, str, str]:
             if not chunk:
                 break
             seen += chunk
-        assert process.stdout is not None
-        stdout = process.stdout.read().decode()
-        process.stdout.close()
+        stdout = ""
+        if process.stdout is not None:
+            stdout = process.stdout.read().decode()
+            process.stdout.close()
         code = process.wait(timeout=60)
     finally:
         os.close(controller)
@@ -82,3 +83,13 @@ def test_no_summary_silences_a_terminal_summary(indexed_video: Path) -> None:
     assert code == 0
     assert "30/30" in terminal
     assert "videopipe: 30 frames" not in terminal
+
+
+def test_lines_printed_to_the_terminal_replace_the_bar(indexed_video: Path) -> None:
+    code, _, terminal = run_with_terminal_stderr(
+        "run", str(indexed_video), "-p", "demo", "--env", "test", stdout_too=True
+    )
+    assert code == 0
+    assert terminal.count('{"video": ') == 30
+    assert "ETA" not in terminal
+    assert "videopipe: 30 frames of 1 video in " in terminal

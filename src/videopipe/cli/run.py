@@ -73,6 +73,13 @@ def _selected(frame_count: int | None, selection: FrameSelection) -> int | None:
     return len(range(selection.start, max(stop, selection.start), selection.step))
 
 
+def _stdout_is_terminal() -> bool:
+    try:
+        return os.isatty(1)
+    except OSError:
+        return False
+
+
 def _check_paths(videos: Sequence[str], output: str | None, annotate: str | None) -> None:
     for video in videos:
         if not os.path.lexists(video) or not os.path.exists(video):
@@ -205,7 +212,9 @@ def run_command(
         else LineSink.to_file(output, append=plan is not None)
     )
     tally = _Tally()
-    show_progress = stderr_is_terminal()
+    on_terminal = stderr_is_terminal()
+    # Lines printed to the same terminal would tear the bar: then the lines are the progress.
+    show_progress = on_terminal and not (output is None and _stdout_is_terminal())
     started = time.monotonic()
     try:
         # The writer's ffmpeg starts before the progress bar's thread does.
@@ -229,7 +238,7 @@ def run_command(
                 )
     finally:
         sink.close()
-        if summary or (summary is None and show_progress):
+        if summary or (summary is None and on_terminal):
             _print_summary(tally, time.monotonic() - started, output, annotate)
     return EXIT_OK
 
