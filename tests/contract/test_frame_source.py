@@ -67,7 +67,7 @@ FORMATS = [
 RGB = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
 
 
-@pytest.fixture(params=["imageio_ffmpeg", "opencv"])
+@pytest.fixture(params=["imageio_ffmpeg", "opencv", "pyav"])
 def source(request: pytest.FixtureRequest) -> FrameSource:
     return create_frame_source(request.param)
 

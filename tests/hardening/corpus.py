@@ -46,7 +46,9 @@ from videopipe.domain.errors import (
 from videopipe.testing import media
 from videopipe.testing.media import make_video
 
-DECODERS: tuple[str, ...] = ("imageio_ffmpeg", "opencv")
+DECODERS: tuple[str, ...] = ("imageio_ffmpeg", "opencv", "pyav")
+FFMPEG_BINARY_DECODERS: tuple[str, ...] = ("imageio_ffmpeg", "opencv")
+"""The decoders that run the ffmpeg binary to probe a file (``ffmpeg_exe`` stalls them)."""
 IS_ROOT = os.geteuid() == 0
 """Permission bits do not stop root from reading: the chmod-000 case then expects frames."""
 
@@ -825,8 +827,9 @@ def _cases() -> list[Case]:
             "garbage-in-mpegts",
             garbage(damage_base(".ts"), "garbage.ts", (0.55, 0.8)),
             Partial(VideoDecodeError),
-            decoders=("imageio_ffmpeg",),
-            note="ffmpeg reports the damaged packets' decoding errors",
+            decoders=("imageio_ffmpeg", "pyav"),
+            note="ffmpeg reports the damaged packets' decoding errors; PyAV flags the frames "
+            "its decoder concealed errors in",
         )
     )
     add(
@@ -1033,6 +1036,7 @@ def _cases() -> list[Case]:
             Error(DecoderTimeoutError, "stalled"),
             options={"ffmpeg_exe": wrapper},
             decoder_options={"imageio_ffmpeg": {"probe_timeout": 2}, "opencv": {"timeout": 2}},
+            decoders=FFMPEG_BINARY_DECODERS,
             max_seconds=10,
             watch_pidfile=pidfile,
         )

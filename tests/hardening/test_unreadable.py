@@ -18,7 +18,7 @@ from videopipe.domain.errors import VideoReadError
 from videopipe.testing.media import make_video
 
 
-@pytest.mark.parametrize("decoder", ["imageio_ffmpeg", "opencv"])
+@pytest.mark.parametrize("decoder", ["imageio_ffmpeg", "opencv", "pyav"])
 def test_a_file_without_read_permission_is_unreadable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, decoder: str
 ) -> None:

@@ -18,6 +18,7 @@ DEFAULT_DECODER = "imageio_ffmpeg"
 DECODERS: dict[str, str] = {
     "imageio_ffmpeg": "videopipe.adapters.decoders.imageio_ffmpeg:ImageioFfmpegFrameSource",
     "opencv": "videopipe.adapters.decoders.opencv:OpenCVFrameSource",
+    "pyav": "videopipe.adapters.decoders.pyav:PyAVFrameSource",
 }
 """Decoder name -> ``module:class`` of its frame source."""
 
