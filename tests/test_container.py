@@ -8,6 +8,7 @@ import pytest
 
 from videopipe.adapters.decoders.imageio_ffmpeg import ImageioFfmpegFrameSource
 from videopipe.adapters.decoders.opencv import OpenCVFrameSource
+from videopipe.adapters.decoders.pyav import PyAVFrameSource
 from videopipe.adapters.encoders import ImageioEncoder
 from videopipe.container import ENVIRONMENTS, IMAGE_BYTES, RUNNERS, create_container
 from videopipe.domain.errors import ConfigurationError, FrameTooLargeError
@@ -26,7 +27,11 @@ RUNNER_TYPES = {
     "mutation": MockDagPipelineServiceWithMutation,
     "failure": FailureInjectingRunner,
 }
-DECODER_TYPES = {"imageio_ffmpeg": ImageioFfmpegFrameSource, "opencv": OpenCVFrameSource}
+DECODER_TYPES = {
+    "imageio_ffmpeg": ImageioFfmpegFrameSource,
+    "opencv": OpenCVFrameSource,
+    "pyav": PyAVFrameSource,
+}
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,7 @@ from dependency_injector import containers, providers
 from videopipe.adapters.decoders import DECODERS
 from videopipe.adapters.decoders.imageio_ffmpeg import ImageioFfmpegFrameSource
 from videopipe.adapters.decoders.opencv import OpenCVFrameSource
+from videopipe.adapters.decoders.pyav import PyAVFrameSource
 from videopipe.adapters.encoders import ImageioEncoder
 from videopipe.adapters.executors import EXECUTORS, create_executor
 from videopipe.adapters.plugins import PluginRegistry
@@ -63,6 +64,16 @@ class Container(containers.DeclarativeContainer):
             OpenCVFrameSource,
             timeout=config.decoders.opencv.timeout.as_float(),
             threads=config.decoders.opencv.threads.as_int(),
+            max_frame_pixels=config.max_frame_pixels,
+        ),
+        pyav=providers.Singleton(
+            PyAVFrameSource,
+            threads=config.decoders.pyav.threads.as_int(),
+            thread_type=config.decoders.pyav.thread_type,
+            conversion_threads=config.decoders.pyav.conversion_threads.as_int(),
+            seek_threshold=config.decoders.pyav.seek_threshold.as_int(),
+            fast_seek=config.decoders.pyav.fast_seek,
+            timeout=config.decoders.pyav.timeout.as_float(),
             max_frame_pixels=config.max_frame_pixels,
         ),
     )

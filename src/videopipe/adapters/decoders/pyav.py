@@ -175,7 +175,7 @@ class PyAVFrameSource:
         threads: int = 0,
         thread_type: str = "AUTO",
         conversion_threads: int = 1,
-        seek_threshold: int = 8,
+        seek_threshold: int = 3,
         fast_seek: bool = True,
         timeout: float = 30.0,
         max_frame_pixels: int | None = DEFAULT_MAX_FRAME_PIXELS,
