@@ -220,14 +220,19 @@ def test_corrupt_files_give_typed_errors(pytester: pytest.Pytester) -> None:
         from videopipe import VideoDecodeError, VideoReadError
 
 
+        DECODERS = ["imageio_ffmpeg", "opencv", "pyav"]
+
+
+        @pytest.mark.parametrize("decoder", DECODERS)
         @pytest.mark.parametrize(
             "kind", ["corrupted", "header_only", "truncated_header", "random"]
         )
         def test_unreadable_before_any_frame(
-            videopipe_container, mock_runner, make_corrupt_video, kind
+            videopipe_container, mock_runner, make_corrupt_video, kind, decoder
         ):
             path = make_corrupt_video(kind)
             assert path.name == f"{kind}.mp4" and path.stat().st_size > 0
+            videopipe_container.config.set("decoder", decoder)
             with videopipe_container.runner.override(mock_runner):
                 service = videopipe_container.video_service()
                 with pytest.raises(VideoReadError, match="Unable to read video file"):
@@ -247,7 +252,7 @@ def test_corrupt_files_give_typed_errors(pytester: pytest.Pytester) -> None:
             assert len(first) == 300 and first == again and first != other
 
 
-        @pytest.mark.parametrize("decoder", ["imageio_ffmpeg", "opencv"])
+        @pytest.mark.parametrize("decoder", DECODERS)
         def test_truncated_gives_its_frames_then_a_decode_error(
             videopipe_container, mock_runner, make_corrupt_video, decoder
         ):
@@ -279,7 +284,7 @@ def test_corrupt_files_give_typed_errors(pytester: pytest.Pytester) -> None:
             with pytest.raises(TypeError, match="does not take"):
                 make_corrupt_video("header_only", size=3)
         """,
-        passed=10,
+        passed=19,
     )
 
 
