@@ -159,7 +159,9 @@ _HEADERS = ("size", "case", "frames out", "mean s", "frames/s", "ratio")
 
 def _rows() -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
-    sizes = [size for size in SIZES if any(key[0] == size for key in RESULTS)]
+    # The video sizes first, then any other group a benchmark recorded (its own reference).
+    groups = dict.fromkeys([*SIZES, *(key[0] for key in RESULTS)])
+    sizes = [size for size in groups if any(key[0] == size for key in RESULTS)]
     for size in sizes:
         reference = next((m for (s, _), m in RESULTS.items() if s == size and m.reference), None)
         for (row_size, case), measured in RESULTS.items():

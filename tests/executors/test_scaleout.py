@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -509,6 +510,19 @@ def test_dask_retries_a_segment_whose_worker_was_killed(videos, dask2, tmp_path)
 
 
 @needs_dask
+def test_dask_worker_dying_on_every_attempt_is_a_typed_error_naming_the_range(videos, dask2):
+    plan = dask2.plan(service(IndexRunner()).work("demo", videos["mp4"]))
+    segment = next(s for s in plan if s.start <= 20 and (s.stop is None or s.stop > 20))
+    with pytest.raises(errors.WorkerLostError) as caught:
+        service(AlwaysExitRunner(20), executor=dask2).run_on_file("demo", videos["mp4"])
+    error = caught.value
+    assert (error.start, error.stop) == (segment.start, segment.stop)
+    assert [r["frame_index"] for r in error.partial_results] == list(range(segment.start))
+    # the cluster recovers: the next video runs on the restarted workers
+    assert_same_as_sequential(IndexRunner(), videos["mp4"], dask2)
+
+
+@needs_dask
 def test_dask_batch_and_an_existing_scheduler(videos):
     paths = [videos["ts"], videos["mp4"]]
     expected = [
@@ -519,7 +533,11 @@ def test_dask_batch_and_an_existing_scheduler(videos):
     before = {p.pid for p in descendants()}
     with (
         distributed.LocalCluster(
-            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": ":0"},
         ) as cluster,
         DaskExecutor(2, scheduler_address=cluster.scheduler_address) as executor,
     ):
@@ -530,3 +548,42 @@ def test_dask_batch_and_an_existing_scheduler(videos):
         results.close()
     psutil.wait_procs([p for p in descendants() if p.pid not in before], timeout=10)
     assert [p for p in descendants() if p.pid not in before] == []
+
+
+CTRL_C_SCRIPT = """
+import sys
+from tests.executors.test_scaleout import SlowRunner, service
+from videopipe.adapters.executors.segments import SegmentExecutor
+
+if __name__ == "__main__":
+    executor = SegmentExecutor(2, min_segment_frames=4)
+    for item in service(SlowRunner(), executor=executor).iter_results("demo", sys.argv[1]):
+        print(item["frame_index"], flush=True)
+"""
+
+
+def test_ctrl_c_stops_the_workers_and_their_decoders(videos, tmp_path):
+    script = tmp_path / "ctrl_c.py"
+    script.write_text(CTRL_C_SCRIPT)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "src")])}
+    process = psutil.Popen(
+        [sys.executable, str(script), str(videos["ts"])],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        assert process.stdout.readline().strip() == b"0"
+        started = process.children(recursive=True)
+        assert len(started) >= 3  # fork server, resource tracker, workers, their ffmpeg
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode != 0
+    assert b"KeyboardInterrupt" in stderr
+    _, alive = psutil.wait_procs(started, timeout=10)
+    assert alive == []
+    assert ffmpeg_reading(videos["ts"]) == []

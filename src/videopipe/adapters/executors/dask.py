@@ -95,8 +95,9 @@ class DaskExecutor:
     """Runs each video's segments as tasks on a Dask distributed cluster.
 
     ``workers``: worker processes of the ``LocalCluster`` started when no
-    ``scheduler_address`` is given (default: the CPU count), and how many segments are
-    planned per video (``segments_per_worker`` each). ``trim_memory=False`` (default)
+    ``scheduler_address`` is given (default: the CPU count). A video is cut into
+    ``segments_per_worker`` segments per worker (per worker thread of a cluster given
+    by address). ``trim_memory=False`` (default)
     starts the local workers without Dask's ``MALLOC_TRIM_THRESHOLD_``, which makes
     glibc return every large numpy buffer to the system and slows numpy-heavy
     pipelines (see docs/scale-out.md for the measurement).
@@ -146,6 +147,7 @@ class DaskExecutor:
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=None,
+                    scheduler_kwargs={"dashboard_address": ":0"},  # any free port, not 8787
                     silence_logs=logging.ERROR,
                 )
                 self._client = distributed.Client(self._cluster)
@@ -163,11 +165,12 @@ class DaskExecutor:
     ) -> Generator[tuple[VideoWork, FrameResult], None, None]:
         """Run many videos on the cluster; ``(work, result)`` by video, then frame."""
         client = self.client()
+        slots = self.slots()
         window: deque[tuple[VideoWork, Segment | None, Any]] = deque()
         tasks = self._tasks(works)
         try:
             while True:
-                while len(window) < 2 * self.workers:
+                while len(window) < 2 * slots:
                     task = next(tasks, None)
                     if task is None:
                         break
@@ -179,10 +182,12 @@ class DaskExecutor:
                         break  # a planning error: nothing after it is submitted
                 if not window:
                     return
-                work, segment, item = window.popleft()
+                work, segment, item = window[0]
                 if segment is None:
+                    window.popleft()
                     raise item
-                results, error = self._outcome(item, segment)
+                results, error = self._outcome(item, segment)  # Ctrl-C here: cancelled below
+                window.popleft()
                 for result in results:
                     yield work, result
                 if error is not None:
@@ -221,9 +226,20 @@ class DaskExecutor:
             raise lost from exc
         return results_of(results), None if error is None else unpack_error(error)
 
+    def slots(self) -> int:
+        """Segments the cluster runs at once: its worker threads (``workers`` if unknown)."""
+        if self.scheduler_address is None or self._client is None:
+            return self.workers
+        try:
+            info = self._client.scheduler_info()
+            threads = sum(int(w.get("nthreads", 1)) for w in info["workers"].values())
+        except Exception:
+            return self.workers
+        return threads or self.workers
+
     def plan(self, work: VideoWork) -> list[Segment]:
         """The segments ``work`` is cut into (opens the file to read its frame count)."""
-        return plan_work(work, self.workers * self.segments_per_worker, self.min_segment_frames)
+        return plan_work(work, self.slots() * self.segments_per_worker, self.min_segment_frames)
 
     def close(self) -> None:
         """Close the client, and the local cluster if this executor started it."""
