@@ -147,6 +147,13 @@ class Container(containers.DeclarativeContainer):
             chunk_frames=config.executors.threads.chunk_frames.as_int(),
             depth=config.executors.prefetch.depth.as_int(),
         ),
+        segments=providers.Singleton(create_executor, "segments", workers=config.workers),
+        dask=providers.Singleton(
+            create_executor,
+            "dask",
+            workers=config.workers,
+            scheduler_address=config.scheduler_address,
+        ),
     )
 
     video_service = providers.Factory(

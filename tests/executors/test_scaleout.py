@@ -29,7 +29,9 @@ from videopipe.adapters.executors.dask import DaskExecutor
 from videopipe.adapters.executors.segments import SegmentExecutor
 from videopipe.adapters.runners.dag import DagPipelineRunner
 from videopipe.adapters.runners.failure import FailureInjectingRunner
+from videopipe.adapters.runners.mock import MockDagPipelineService
 from videopipe.api import VideoFilePipelineService
+from videopipe.container import create_container
 from videopipe.domain import errors
 from videopipe.domain.model import FrameResult, FrameSelection
 from videopipe.domain.service import SequentialExecutor
@@ -337,6 +339,17 @@ def test_an_unpicklable_runner_is_a_configuration_error(videos, segments2):
         list(service(UnpicklableRunner(), executor=segments2).iter_results("demo", videos["mp4"]))
 
 
+class LockReturningRunner(IndexRunner):
+    def run_pipeline(self, pipeline_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return {"lock": threading.Lock()}
+
+
+def test_results_that_cannot_leave_a_worker_are_a_configuration_error(videos, segments2):
+    with pytest.raises(errors.ConfigurationError, match="results must be picklable") as caught:
+        list(service(LockReturningRunner(), executor=segments2).iter_results("demo", videos["mp4"]))
+    assert "running frames [0, " in "\n".join(caught.value.__notes__)
+
+
 def test_a_missing_file_is_the_sequential_error(segments2, tmp_path):
     with pytest.raises(errors.VideoFileNotFoundError):
         list(service(IndexRunner(), executor=segments2).iter_results("demo", tmp_path / "no.mp4"))
@@ -587,3 +600,18 @@ def test_ctrl_c_stops_the_workers_and_their_decoders(videos, tmp_path):
     _, alive = psutil.wait_procs(started, timeout=10)
     assert alive == []
     assert ffmpeg_reading(videos["ts"]) == []
+
+
+@pytest.mark.parametrize("name", ["segments", pytest.param("dask", marks=needs_dask)])
+def test_configuration_chooses_a_scale_out_executor(videos, name):
+    container = create_container(
+        "test", overrides={"executor": name, "workers": 2, "runner": "mock"}
+    )
+    service_ = container.video_service()
+    try:
+        assert service_.executor.name == name
+        assert service_.executor is container.video_service().executor  # one pool
+        expected = service(MockDagPipelineService()).run_on_file("demo", videos["mkv"])
+        assert service_.run_on_file("demo", videos["mkv"]) == expected
+    finally:
+        service_.executor.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 import time
@@ -25,6 +26,7 @@ from videopipe.adapters.executors._segmenting import (
     pack_error,
     run_segment,
 )
+from videopipe.domain.errors import ConfigurationError
 
 START_METHODS: tuple[str, ...] = ("forkserver", "spawn")
 _STOP_GRACE = 3.0
@@ -89,7 +91,14 @@ def _run_task(
     conn: Connection, task: int, recipe: Recipe | Exception | None, segment: Segment
 ) -> None:
     def emit(batch: list[Any]) -> None:
-        conn.send(("results", task, batch))
+        try:
+            message = pickle.dumps(("results", task, batch))
+        except Exception as exc:
+            raise ConfigurationError(
+                f"the runner's results cannot be sent back from a worker process "
+                f"({type(exc).__name__}: {exc}); results must be picklable values"
+            ) from exc
+        conn.send_bytes(message)
 
     try:
         if recipe is None:
