@@ -320,6 +320,36 @@ def test_threads_equal_sequential_for_any_selection_and_failures(
     assert run(PrefetchExecutor(depth)) == expected
 
 
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    pipeline_id=st.sampled_from(["chain2", "gaps", "motion"]),
+    stride=st.integers(1, 3),
+    start_cap=st.none() | st.integers(1, 20),
+    workers=st.integers(2, 4),
+    chunk=st.integers(1, 9),
+)
+def test_threads_keep_stateful_pipelines_exact_for_any_split(
+    executor_video: Callable[[str], Path],
+    test_library: PipelineLibrary,
+    pipeline_id: str,
+    stride: int,
+    start_cap: int | None,
+    workers: int,
+    chunk: int,
+) -> None:
+    path = executor_video("mkv")
+
+    def run(executor: Executor) -> Outcome:
+        service = VideoFilePipelineService(
+            DagPipelineRunner(test_library), stride, start_cap, executor=executor
+        )
+        return outcome(service, pipeline_id, path)
+
+    assert run(ThreadsExecutor(workers, chunk_frames=chunk)) == run(SequentialExecutor())
+
+
 # -- back-pressure -------------------------------------------------------------------------
 
 

@@ -27,7 +27,9 @@ class VideoWork(Protocol):
     """One video's work: a pipeline, a file, the frames selected in it.
 
     Built by the service; executors call its methods and never touch the runner, the
-    decoder or the error policy directly.
+    decoder or the error policy directly. :meth:`process` and :meth:`warm` may be called
+    from several threads when :meth:`runner_thread_safe` is true; the calls made on one
+    thread reach that thread's runner state (and its own runner-call timer).
     """
 
     @property

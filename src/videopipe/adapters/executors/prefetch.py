@@ -63,7 +63,7 @@ class FramePump:
         self._ready = threading.Condition()
         self._stopped = False
         self.decoded = 0
-        """Frames decoded so far (read by tests of back-pressure)."""
+        """Frames decoded so far."""
         self._thread = threading.Thread(target=self._pump, name="videopipe-decode", daemon=True)
         self._thread.start()
 
