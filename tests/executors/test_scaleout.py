@@ -575,17 +575,36 @@ if __name__ == "__main__":
 """
 
 
-def test_ctrl_c_stops_the_workers_and_their_decoders(videos, tmp_path):
-    script = tmp_path / "ctrl_c.py"
+def start_script(tmp_path: Path, video: Path) -> psutil.Popen:
+    """Run :data:`CTRL_C_SCRIPT` on ``video`` in a new Python process."""
+    script = tmp_path / "scaleout_script.py"
     script.write_text(CTRL_C_SCRIPT)
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "src")])}
-    process = psutil.Popen(
-        [sys.executable, str(script), str(videos["ts"])],
+    return psutil.Popen(
+        [sys.executable, str(script), str(video)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
     )
+
+
+def test_workers_of_a_killed_parent_end_too(videos, tmp_path):
+    process = start_script(tmp_path, videos["mp4"])
+    try:
+        assert process.stdout.readline().strip() == b"0"
+        started = process.children(recursive=True)
+        assert len(started) >= 3
+    finally:
+        process.kill()
+        process.communicate()
+    _, alive = psutil.wait_procs(started, timeout=20)
+    assert alive == []
+    assert ffmpeg_reading(videos["mp4"]) == []
+
+
+def test_ctrl_c_stops_the_workers_and_their_decoders(videos, tmp_path):
+    process = start_script(tmp_path, videos["ts"])
     try:
         assert process.stdout.readline().strip() == b"0"
         started = process.children(recursive=True)

@@ -68,7 +68,7 @@ def estimate_frame_count(info: VideoInfo, abspath: str | None = None) -> int | N
     import av  # noqa: PLC0415 - a core dependency, needed only for files without a count
 
     count = 0
-    with contextlib.suppress(Exception), av.open("file:" + abspath) as container:
+    with contextlib.suppress(Exception), av.open("file:" + abspath, timeout=30.0) as container:
         for packet in container.demux(video=0):
             if packet.size:
                 count += 1
