@@ -74,6 +74,7 @@ class Container(containers.DeclarativeContainer):
             seek_threshold=config.decoders.pyav.seek_threshold.as_int(),
             fast_seek=config.decoders.pyav.fast_seek,
             timeout=config.decoders.pyav.timeout.as_float(),
+            tune_malloc=config.decoders.pyav.tune_malloc,
             max_frame_pixels=config.max_frame_pixels,
         ),
     )

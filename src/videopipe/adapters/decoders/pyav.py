@@ -16,11 +16,21 @@ ahead). Every decoded frame's timestamp is checked against the index; any surpri
 list that discards packets, a frame count that is not the packet count, interlaced or
 unlisted codecs) falls back to plain sequential decoding from the first frame, which
 never yields a frame twice.
+
+Memory: a consumer's ``for frame in reader.frames()`` keeps the previous frame alive
+while the next is converted, and glibc's default, self-adjusting thresholds can then
+return each freed frame-sized buffer to the system and fault the next one in page by
+page (measured: 430 minor page faults and +1.1 ms of CPU per 1280x720 frame, about a
+third of the decoding cost). Unless told otherwise (``tune_malloc=False``, or the
+``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_`` environment variables), the
+first PyAV frame source fixes them at 32 MiB / 128 MiB with ``mallopt``: buffers up to
+32 MiB are reused from the heap, and at most 128 MiB of free heap is kept.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import threading
 from array import array
@@ -88,6 +98,34 @@ _PEEK_PACKETS = 64
 """Packets read at open to decode the first frame (for its rotation)."""
 
 _PROC_FD = "/proc/self/fd"
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 32 << 20
+"""Buffers up to this size come from glibc's heap (its largest allowed threshold)."""
+TRIM_THRESHOLD = 128 << 20
+"""Free heap glibc may keep instead of returning it to the system."""
+_MALLOC_TUNED: list[bool] = []
+
+
+def tune_glibc_malloc() -> bool:
+    """Fix glibc's mmap and trim thresholds once per process (see the module docstring).
+
+    Leaves them alone when ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TRIM_THRESHOLD_`` is
+    set (the user's or a cluster's choice) or without glibc. Returns whether they are set.
+    """
+    if _MALLOC_TUNED:
+        return _MALLOC_TUNED[0]
+    tuned = False
+    if not {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"} & set(os.environ):
+        with contextlib.suppress(OSError, AttributeError):
+            mallopt = ctypes.CDLL(None).mallopt
+            mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+            tuned = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
+                mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+            )
+    _MALLOC_TUNED.append(tuned)
+    return tuned
 
 
 class _UntrustedIndexError(Exception):
@@ -164,7 +202,8 @@ class PyAVFrameSource:
     skips more than this many packets; ``fast_seek=False`` always decodes sequentially.
     ``timeout`` bounds FFmpeg's blocking reads and the bundled ffmpeg's check of
     containers that declare no frame count; a video whose frames have more than
-    ``max_frame_pixels`` pixels is refused from its header.
+    ``max_frame_pixels`` pixels is refused from its header. ``tune_malloc`` fixes
+    glibc's allocation thresholds for frame-sized buffers (see the module docstring).
     """
 
     name = "pyav"
@@ -180,6 +219,7 @@ class PyAVFrameSource:
         timeout: float = 30.0,
         max_frame_pixels: int | None = DEFAULT_MAX_FRAME_PIXELS,
         ffmpeg_exe: str | None = None,
+        tune_malloc: bool = True,
     ) -> None:
         if thread_type.upper() not in THREAD_TYPES:
             raise ValueError(f"thread_type must be one of {', '.join(THREAD_TYPES)}")
@@ -193,6 +233,7 @@ class PyAVFrameSource:
         self.timeout = timeout
         self.max_frame_pixels = max_frame_pixels
         self._ffmpeg_exe = ffmpeg_exe
+        self.malloc_tuned = tune_malloc and tune_glibc_malloc()
 
     @property
     def ffmpeg_exe(self) -> str:
@@ -502,11 +543,13 @@ class _DecodeRun:
         while True:
             with self._lock:
                 self._check_open()
-                frame = next(frames, None)
-            if frame is None:
+                item = next(frames, None)
+            if item is None:
                 return
-            self._last_yielded = frame.index
-            yield frame
+            self._last_yielded = item.index
+            box = [item]
+            del item  # no local name keeps a yielded frame alive while the next is made
+            yield box.pop()
 
     def _convert(self, frame: Any) -> RGBImage:
         width, height = int(frame.width), int(frame.height)
