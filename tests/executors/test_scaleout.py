@@ -23,6 +23,7 @@ import psutil
 import pytest
 
 from videopipe.adapters.decoders import available_decoders, create_frame_source
+from videopipe.adapters.executors._pool import keep_freed_buffers
 from videopipe.adapters.executors._segmenting import Segment, plan_segments, run_segment
 from videopipe.adapters.executors.batch import run_batch
 from videopipe.adapters.executors.dask import DaskExecutor
@@ -353,6 +354,11 @@ def test_results_that_cannot_leave_a_worker_are_a_configuration_error(videos, se
 def test_a_missing_file_is_the_sequential_error(segments2, tmp_path):
     with pytest.raises(errors.VideoFileNotFoundError):
         list(service(IndexRunner(), executor=segments2).iter_results("demo", tmp_path / "no.mp4"))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="glibc's mallopt")
+def test_workers_can_keep_freed_buffers():
+    assert keep_freed_buffers()
 
 
 # -- dead workers, early close -------------------------------------------------------

@@ -77,7 +77,8 @@ class SegmentExecutor:
     The worker processes start on first use and are kept for the next video until
     :meth:`close` (or the end of the interpreter); a run closed early, or failing,
     stops the workers still busy on it. ``start_method``: ``forkserver`` (default where
-    available) or ``spawn``.
+    available) or ``spawn``. ``tune_malloc`` (default): workers keep freed buffers for
+    reuse (glibc ``mallopt``; see :func:`~videopipe.adapters.executors._pool.keep_freed_buffers`).
     """
 
     name = "segments"
@@ -90,6 +91,7 @@ class SegmentExecutor:
         min_segment_frames: int = 16,
         max_retries: int = 2,
         start_method: str | None = None,
+        tune_malloc: bool = True,
     ) -> None:
         self.workers = check_workers(workers)
         self.segments_per_worker = check_workers(segments_per_worker)
@@ -103,6 +105,7 @@ class SegmentExecutor:
                 f"start_method must be one of {', '.join(START_METHODS)}, got {method!r}"
             )
         self.start_method = method
+        self.tune_malloc = tune_malloc
         self._idle: list[WorkerProcess] = []
         self._lock = threading.Lock()
         self._finalizer = weakref.finalize(self, stop_workers, self._idle, graceful=True)
@@ -141,6 +144,10 @@ class SegmentExecutor:
         if self.start_method == "forkserver":
             context.set_forkserver_preload(_PRELOAD)
         return context
+
+    def new_worker(self) -> WorkerProcess:
+        """Start one worker process."""
+        return WorkerProcess(self.context(), tune_malloc=self.tune_malloc)
 
     def close(self) -> None:
         """Stop the idle worker processes (a new run starts new ones)."""
@@ -223,7 +230,7 @@ class _Scheduler:
                 continue
             if not self.idle and len(self.busy) >= self.executor.workers:
                 return
-            worker = self.idle.pop() if self.idle else WorkerProcess(self.executor.context())
+            worker = self.idle.pop() if self.idle else self.executor.new_worker()
             self.busy.append(worker)
             worker.task = task
             task.running = True
