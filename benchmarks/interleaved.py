@@ -6,7 +6,10 @@ round gives steadier ratios. Cases: the raw ffmpeg rgb24 pipe, PyAV's raw decode
 (every frame converted to rgb24 by one reused reformatter, the PyAV decoder's own
 library loop), the decoder's ``reader.frames()``, and the service with a no-op runner.
 With ``--strides`` the cases are instead the service (no-op runner) at each stride, on
-a video with keyframes every ``--gop`` frames; ratios are then to stride 1. Run::
+a video with keyframes every ``--gop`` frames; ratios are then to stride 1. Besides
+wall time, each case's CPU time (this process and the ffmpeg it waited for) is kept:
+on a loaded machine the CPU ratio shows the work each case does, which the wall ratio
+blurs (a separate ffmpeg process gets a larger share of a contended CPU). Run::
 
     python benchmarks/interleaved.py --size 320x240 --rounds 7
     python benchmarks/interleaved.py --size 1280x720 --decoder pyav --rounds 5
@@ -16,6 +19,7 @@ a video with keyframes every ``--gop`` frames; ratios are then to stride 1. Run:
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import tempfile
 import time
@@ -115,20 +119,32 @@ def main() -> None:
             }
             base_name = "raw ffmpeg rgb24 pipe"
         best = dict.fromkeys(cases, float("inf"))
+        cpu = dict.fromkeys(cases, float("inf"))
         for _ in range(args.rounds):
             for name, (case, expected) in cases.items():
-                started = time.perf_counter()
+                started, used = time.perf_counter(), _cpu_seconds()
                 assert case() == expected, name
                 best[name] = min(best[name], time.perf_counter() - started)
-    base = best[base_name]
+                cpu[name] = min(cpu[name], _cpu_seconds() - used)
+    base, base_cpu = best[base_name], cpu[base_name]
     gop = f", GOP {args.gop}" if args.gop else ""
     print(f"{args.size}{gop}, {FRAMES} frames, decoder {args.decoder}, best of {args.rounds}")
+    raw = "raw PyAV loop"
     for name, seconds in best.items():
         rate = FRAMES / seconds
         line = f"{name:24s} {seconds:6.3f} s  {rate:7.0f} frames/s  ratio {base / seconds:.2f}"
-        if not args.strides and "raw PyAV loop" in best and name != "raw PyAV loop":
-            line += f"  vs raw PyAV {best['raw PyAV loop'] / seconds:.2f}"
+        line += f"  | cpu {cpu[name]:6.3f} s  ratio {base_cpu / cpu[name]:.2f}"
+        if not args.strides and name != raw:
+            line += (
+                f"  | vs raw PyAV: wall {best[raw] / seconds:.2f}, cpu {cpu[raw] / cpu[name]:.2f}"
+            )
         print(line)
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of the children it waited for (user + system)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 if __name__ == "__main__":

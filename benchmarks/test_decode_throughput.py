@@ -9,7 +9,13 @@ For each video size (320x240 and 1280x720, 1000 H.264 frames), in one run:
    with a no-op runner (the service's own overhead);
 4. the same service with ``frame_stride=10`` (100 results) on each decoder;
 5. the cost of ``payload["image_bytes"]``: ``"copy"`` against the default zero-copy
-   ``"raw"`` (case 3's mock-runner row), and a PNG encoder on 320x240 only.
+   ``"raw"`` (case 3's mock-runner row), and a PNG encoder on 320x240 only;
+6. the PyAV decoder against its own raw library loop (PyAV decoding with the same
+   threads, every frame converted to rgb24 by one reused ``VideoReformatter``), in a
+   group of its own (``<size> vs raw PyAV``: ratio = adapter / raw loop);
+7. strides 1, 5, 10 and 30 through the service (no-op runner) on the PyAV decoder at
+   1280x720, on the long-GOP video (x264's default GOP 250) and on a GOP-10 copy, each in
+   a group whose reference is stride 1 (ratio = how much faster than decoding everything).
 
 Only correctness (frame and result counts) is asserted, never a time. Timings go to
 pytest-benchmark's tables (one group per size) and to the summary table printed by
@@ -22,9 +28,12 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import av
 import pytest
+from av.video.reformatter import VideoReformatter
 
 from videopipe.adapters.decoders import create_frame_source
 from videopipe.adapters.decoders.imageio_ffmpeg import bundled_ffmpeg
@@ -33,11 +42,13 @@ from videopipe.adapters.runners.mock import MockDagPipelineService
 from videopipe.domain.service import VideoFilePipelineService
 from videopipe.ports.frames import FrameSource
 from videopipe.ports.runner import PipelineRunner
+from videopipe.testing.media import make_video
 
-DECODERS = ("imageio_ffmpeg", "opencv")
+DECODERS = ("imageio_ffmpeg", "opencv", "pyav")
 DEFAULT_DECODER = "imageio_ffmpeg"
 PIPELINE_ID = "bench"
 STRIDE = 10
+STRIDES = (1, 5, 10, 30)
 
 Record = Callable[..., None]
 
@@ -66,9 +77,20 @@ class Bench:
         self.video = video
 
     def measure(
-        self, case: str, run: Callable[[], int], expected: int, *, reference: bool = False
+        self,
+        case: str,
+        run: Callable[[], int],
+        expected: int,
+        *,
+        reference: bool = False,
+        group: str | None = None,
+        also: tuple[str, bool] | None = None,
     ) -> None:
-        """Time ``run`` (it returns how many frames it produced); check every round's count."""
+        """Time ``run`` (it returns how many frames it produced); check every round's count.
+
+        The row goes to the table group ``group`` (default: the video's size) and, with
+        ``also=(group, reference)``, to a second group too (one measurement, two ratios).
+        """
         self.benchmark.group = f"decode {self.video.size}"
         counts: list[int] = []
 
@@ -78,7 +100,9 @@ class Bench:
         self.benchmark.pedantic(timed, rounds=self.rounds, iterations=1, warmup_rounds=1)
         assert counts, "the benchmark never ran"
         assert counts == [expected] * len(counts), f"{case}: frame counts {counts} != {expected}"
-        self.record(self.video.size, case, expected, reference=reference)
+        self.record(group or self.video.size, case, expected, reference=reference)
+        if also is not None:
+            self.record(also[0], case, expected, reference=also[1])
 
 
 @pytest.fixture
@@ -161,7 +185,8 @@ def test_decoder_frames(bench: Bench, video: Any, decoder_name: str):
         with source.open(str(video.path)) as reader:
             return sum(1 for _ in reader.frames())
 
-    bench.measure(f"decoder {decoder_name}: reader.frames()", run, video.frames)
+    also = (f"{video.size} vs raw PyAV", False) if decoder_name == "pyav" else None
+    bench.measure(f"decoder {decoder_name}: reader.frames()", run, video.frames, also=also)
 
 
 # -- 3. service, mock and no-op runner -------------------------------------------------
@@ -201,3 +226,67 @@ def test_service_image_bytes_png(bench: Bench, video: Any):
     )
     case = f"service {DEFAULT_DECODER} + mock runner, image_bytes=png"
     bench.measure(case, run, video.frames)
+
+
+# -- 6. the PyAV decoder against its own raw library loop ------------------------------
+
+
+def raw_pyav_frames(path: Any) -> int:
+    """PyAV's decode loop with the adapter's settings, every frame to an rgb24 array."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.codec_context.thread_type = "AUTO"
+        stream.codec_context.thread_count = 0
+        reformatter = VideoReformatter()
+        frames = 0
+        for frame in container.decode(stream):
+            reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray()
+            frames += 1
+    return frames
+
+
+def test_raw_pyav_loop(bench: Bench, video: Any):
+    bench.measure(
+        "raw PyAV loop: decode + reused reformatter to rgb24",
+        lambda: raw_pyav_frames(video.path),
+        video.frames,
+        also=(f"{video.size} vs raw PyAV", True),
+    )
+
+
+# -- 7. strides on the PyAV decoder: skipped and unread frames -------------------------
+
+
+@pytest.fixture(scope="session")
+def video_1280x720_gop10(bench_video_dir: Path) -> Path:
+    """The 1280x720 benchmark video with a keyframe every 10 frames."""
+    return make_video(
+        bench_video_dir / "testsrc_1280x720_1000_gop10.mp4",
+        frames=1000,
+        width=1280,
+        height=720,
+        content="testsrc",
+        gop=10,
+    )
+
+
+@pytest.mark.parametrize("stride", STRIDES)
+@pytest.mark.parametrize("gop", ["250", "10"])
+@pytest.mark.parametrize("bench_size", ["1280x720"])
+def test_pyav_stride(
+    bench: Bench, video: Any, request: pytest.FixtureRequest, gop: str, stride: int
+):
+    path = video.path if gop == "250" else request.getfixturevalue("video_1280x720_gop10")
+    source = decoder("pyav")
+
+    def run() -> int:
+        service = VideoFilePipelineService(NoopRunner(), frame_source=source, frame_stride=stride)
+        return len(service.run_on_file(PIPELINE_ID, path))
+
+    bench.measure(
+        f"service pyav + noop runner, stride {stride}",
+        run,
+        -(-video.frames // stride),
+        reference=stride == 1,
+        group=f"{video.size} GOP {gop} strides",
+    )
