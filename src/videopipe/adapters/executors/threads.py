@@ -141,8 +141,9 @@ class ThreadsExecutor:
     :meth:`execute` refuses with :class:`~videopipe.domain.errors.ConfigurationError`
     before opening the file (use ``prefetch``, or ``auto``, which only picks ``threads``
     for thread-safe runners). A pipeline whose results may depend on every earlier frame
-    (``history_frames() == UNBOUNDED_HISTORY``) cannot be split: its frames all go to
-    one worker, in order (logged once per run).
+    (``history_frames() == UNBOUNDED_HISTORY``) cannot be split: it runs as a prefetch
+    run, the runner on the calling thread (with a warning in the log). So does any work
+    with ``workers=1``.
     """
 
     name = "threads"
