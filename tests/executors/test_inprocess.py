@@ -650,3 +650,38 @@ def test_an_unknown_pipeline_fails_as_in_a_sequential_run(
     assert len(expected[0]) == (5 if policy == "skip" else 0)
     for name, factory in EXECUTOR_FACTORIES.items():
         assert run(factory()) == expected, name
+
+
+@pytest.mark.parametrize(("stride", "cap"), [(1, 0), (1, 1), (100, None), (40, None)])
+def test_tiny_selections_give_the_sequential_results(
+    executor_video: Callable[[str], Path],
+    test_library: PipelineLibrary,
+    no_leaks: Callable[[], None],
+    stride: int,
+    cap: int | None,
+) -> None:
+    def run(executor: Executor) -> Outcome:
+        service = VideoFilePipelineService(
+            DagPipelineRunner(test_library), stride, cap, executor=executor
+        )
+        return outcome(service, "chain2", executor_video("vfr"))
+
+    expected = run(SequentialExecutor())
+    assert [item.frame_index for item in expected[0]] == list(range(0, FRAMES, stride))[:cap]
+    for name, factory in EXECUTOR_FACTORIES.items():
+        assert run(factory()) == expected, name
+    no_leaks()
+
+
+@pytest.mark.parametrize("declared", [-1, "2", True, None])
+def test_a_runner_declaring_a_bad_history_is_a_configuration_error(
+    executor_video: Callable[[str], Path], declared: object
+) -> None:
+    class Misdeclared(MockDagPipelineService):
+        def history_frames(self, pipeline_id: str) -> int:
+            return declared  # type: ignore[return-value]
+
+    for name in ("threads", "auto"):
+        service = VideoFilePipelineService(Misdeclared(), executor=create_executor(name, workers=2))
+        with pytest.raises(ConfigurationError, match="history_frames"):
+            service.run_on_file("demo", executor_video("mp4"))

@@ -241,7 +241,16 @@ class VideoFilePipelineService:
 
     def _history_frames(self, pipeline_id: str) -> int:
         declare = getattr(self.runner, "history_frames", None)
-        return 0 if declare is None else _check_int("history_frames", declare(pipeline_id), 0)
+        if declare is None:
+            return 0
+        declared = declare(pipeline_id)
+        try:
+            return _check_int("history_frames", declared, 0)
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"{type(self.runner).__name__}.history_frames({pipeline_id!r}) must return "
+                f"an integer >= 0, got {declared!r}"
+            ) from exc
 
     def _run_one(
         self, pipeline_id: str, path: str, frame: Frame, timed: TimedCalls | None

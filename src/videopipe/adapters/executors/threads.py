@@ -118,13 +118,17 @@ class _Workers:
 
 
 def declared_history(work: VideoWork) -> int:
-    """``work.history_frames()``, or 0 when asking fails (an unknown pipeline id).
+    """``work.history_frames()``, or 0 when the runner fails to say (an unknown pipeline).
 
     The runner then fails on every frame the same way, which the error policy handles
     frame by frame exactly as in a sequential run; failing here instead would differ.
+    A runner that answers with something other than a count is a
+    :class:`~videopipe.domain.errors.ConfigurationError`, raised.
     """
     try:
         return work.history_frames()
+    except ConfigurationError:
+        raise
     except Exception:
         return 0
 
