@@ -351,6 +351,20 @@ def test_results_that_cannot_leave_a_worker_are_a_configuration_error(videos, se
     assert "running frames [0, " in "\n".join(caught.value.__notes__)
 
 
+class BadHistoryRunner(IndexRunner):
+    def history_frames(self, pipeline_id: str) -> Any:
+        return "two"
+
+
+def test_a_history_that_is_not_a_count_is_a_configuration_error(videos, segments2):
+    with pytest.raises(errors.ConfigurationError, match="history_frames"):
+        list(service(BadHistoryRunner(), executor=segments2).iter_results("demo", videos["mp4"]))
+
+
+def test_an_unknown_pipeline_fails_frame_by_frame_as_in_sequence(videos, segments2):
+    assert_same_as_sequential(DagPipelineRunner(), videos["ts"], segments2, "nope", on_error="skip")
+
+
 def test_a_missing_file_is_the_sequential_error(segments2, tmp_path):
     with pytest.raises(errors.VideoFileNotFoundError):
         list(service(IndexRunner(), executor=segments2).iter_results("demo", tmp_path / "no.mp4"))

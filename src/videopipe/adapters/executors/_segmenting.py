@@ -115,6 +115,8 @@ def plan_work(work: VideoWork, parts: int, min_frames: int) -> list[Segment]:
     count = estimate_frame_count(info, os.path.abspath(work.path))
     try:
         history = work.history_frames()
+    except ConfigurationError:  # an answer that is not a count
+        raise
     except Exception:  # the runner fails on this pipeline: it will on every frame too
         history = 0
     return plan_segments(
