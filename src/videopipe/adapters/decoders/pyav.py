@@ -686,7 +686,8 @@ class _DecodeRun:
         first_pts = int(index.sorted_pts[0])
         try:
             for packet in self._feed(container, stream, index, walk):
-                for frame in codec.decode(packet):
+                before = walk.target
+                for frame in codec.decode(packet):  # None: drain the decoder
                     found = self._check_frame(index, frame, walk.target)
                     if found == walk.target:
                         timestamp = self._timestamp(found, frame.pts, first_pts, stream)
@@ -694,7 +695,9 @@ class _DecodeRun:
                         walk.target = next(wanted, None)
                         if walk.target is None:
                             break
-                if not packet.size and walk.target is not None:
+                if packet is None and walk.target == before:
+                    raise _UntrustedIndexError(f"frame {before} missing after a drain")
+                if packet is not None and not packet.size and walk.target is not None:
                     raise _UntrustedIndexError(f"frame {walk.target} missing at the end")
         except av.error.FFmpegError as exc:
             raise _UntrustedIndexError(f"decoding failed: {_describe(exc)}") from exc
@@ -716,7 +719,20 @@ class _DecodeRun:
             raise _UntrustedIndexError(f"frame {target} was not decoded (got {found})")
         return found
 
-    def _feed(self, container: Any, stream: Any, index: PacketIndex, walk: _Walk) -> Iterator[Any]:
+    def _drain_now(self, index: PacketIndex, target: int, position: int, aimed: int) -> bool:
+        """Whether ``target``'s packet was sent and the target after it needs a seek."""
+        if position < int(index.packet_of_index[target]):
+            return False
+        selection = self._selection
+        following = target + selection.step
+        if following >= index.count or selection.is_past(following):
+            return True  # the last target: nothing after it is needed
+        keyframe = index.seek_point(following)
+        return keyframe > aimed and keyframe - (position + 1) > self._source.seek_threshold
+
+    def _feed(
+        self, container: Any, stream: Any, index: PacketIndex, walk: _Walk
+    ) -> Iterator[Any | None]:
         """The packets to decode for ``walk.target`` and the targets after it.
 
         Seeks when the target's keyframe is more than ``seek_threshold`` packets ahead;
@@ -729,9 +745,18 @@ class _DecodeRun:
         aimed = -1  # the keyframe the latest seek aimed at
         skipping = False
         packets = container.demux(stream)
+        drained = False
         while walk.target is not None:
+            if not drained and self._drain_now(index, walk.target, position, aimed):
+                # The target's packet is in the decoder and the next target needs a
+                # seek: drain now rather than decode packets nobody needs while the
+                # decoder's threads hand the target's frame out.
+                drained = True
+                yield None
+                continue
             keyframe = index.seek_point(walk.target)
-            if keyframe > aimed and keyframe - (position + 1) > threshold:
+            if drained or (keyframe > aimed and keyframe - (position + 1) > threshold):
+                drained = False
                 # A seek may land on an earlier keyframe: never aim at one twice.
                 packets, position, packet = self._seek(container, stream, index, keyframe)
                 aimed = keyframe
