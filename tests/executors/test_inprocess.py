@@ -685,3 +685,34 @@ def test_a_runner_declaring_a_bad_history_is_a_configuration_error(
         service = VideoFilePipelineService(Misdeclared(), executor=create_executor(name, workers=2))
         with pytest.raises(ConfigurationError, match="history_frames"):
             service.run_on_file("demo", executor_video("mp4"))
+
+
+def test_the_doubles_record_every_call_under_threads(
+    executor_video: Callable[[str], Path],
+) -> None:
+    runner = FailureInjectingRunner(every=6, fail_times=1)
+    service = VideoFilePipelineService(
+        runner, retries=1, executor=ThreadsExecutor(4), image_bytes="copy"
+    )
+    assert len(service.run_on_file("demo", executor_video("mp4"))) == FRAMES
+    indices = sorted(call["payload"]["frame_index"] for call in runner.calls)
+    retried = [index for index in range(FRAMES) if (index + 1) % 6 == 0]
+    assert indices == sorted([*range(FRAMES), *retried])  # one call per attempt, none lost
+    assert all(runner.attempts[index] == 2 for index in retried)
+
+
+def test_shipped_opencv_pipelines_run_exactly_on_threads(tmp_path: Path) -> None:
+    pytest.importorskip("cv2")
+    sample = Path(__file__).resolve().parents[2] / "examples" / "sample.mp4"
+    for pipeline_id in ("faces", "people", "aruco"):
+        results = {
+            name: VideoFilePipelineService(
+                DagPipelineRunner(), max_frames=12, executor=factory()
+            ).run_on_file(pipeline_id, sample)
+            for name, factory in {
+                "sequential": SequentialExecutor,
+                "threads": lambda: ThreadsExecutor(3),
+            }.items()
+        }
+        assert results["threads"] == results["sequential"], pipeline_id
+        assert len(results["sequential"]) == 12
