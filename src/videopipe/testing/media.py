@@ -518,8 +518,9 @@ def make_synthetic_video(
     stored pixels). The container follows the file extension; ``codec``, ``pix_fmt``,
     ``gop`` and ``output_args`` go to ffmpeg (options that drop, add or retime frames
     would make the truth wrong). An option ffmpeg refuses is a ``RuntimeError`` with its
-    message, content that does not fit the frame a ``ValueError``; no file is left. Timestamps in the truth are rounded to
-    the millisecond for Matroska, WebM and FLV files, as those containers store them.
+    message, content that does not fit the frame a ``ValueError``; no file is left.
+    Timestamps in the truth are rounded to the millisecond for Matroska, WebM and FLV
+    files, as those containers store them.
     """
     if content not in CONTENTS:
         raise ValueError(f"content must be one of {', '.join(CONTENTS)}, got {content!r}")
