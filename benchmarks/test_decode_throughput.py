@@ -35,7 +35,7 @@ import av
 import pytest
 from av.video.reformatter import VideoReformatter
 
-from videopipe.adapters.decoders import create_frame_source
+from videopipe.adapters.decoders import DEFAULT_DECODER, create_frame_source
 from videopipe.adapters.decoders.imageio_ffmpeg import bundled_ffmpeg
 from videopipe.adapters.encoders import ImageioEncoder
 from videopipe.adapters.runners.mock import MockDagPipelineService
@@ -45,7 +45,6 @@ from videopipe.ports.runner import PipelineRunner
 from videopipe.testing.media import make_video
 
 DECODERS = ("imageio_ffmpeg", "opencv", "pyav")
-DEFAULT_DECODER = "imageio_ffmpeg"
 PIPELINE_ID = "bench"
 STRIDE = 10
 STRIDES = (1, 5, 10, 30)

@@ -23,7 +23,7 @@ def long_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
-@pytest.mark.parametrize("decoder", ["imageio_ffmpeg", "opencv"])
+@pytest.mark.parametrize("decoder", ["imageio_ffmpeg", "opencv", "pyav"])
 def test_a_300_frame_run_holds_only_a_few_frames_at_a_time(long_video: Path, decoder: str) -> None:
     runner = MockDagPipelineService()
     service = VideoFilePipelineService(runner, frame_source=create_frame_source(decoder))

@@ -15,9 +15,9 @@ from videopipe.ports.runner import PipelineRunner
 class VideoFilePipelineService(_domain.VideoFilePipelineService):
     """Runs a pipeline runner over every frame of a video file.
 
-    ``VideoFilePipelineService(runner)`` decodes with the default decoder (the ffmpeg
-    binary bundled by imageio-ffmpeg); pass ``frame_source=`` to use another one, e.g.
-    ``videopipe.adapters.decoders.create_frame_source("opencv")``.
+    ``VideoFilePipelineService(runner)`` decodes with the default decoder (``pyav``:
+    FFmpeg's libraries in process); pass ``frame_source=`` to use another one, e.g.
+    ``videopipe.adapters.decoders.create_frame_source("imageio_ffmpeg")``.
 
     ``executor`` schedules the frames: an executor object, or the name of one
     (``"sequential"``, the default; ``"prefetch"``, ``"threads"``, ``"auto"``, ... see

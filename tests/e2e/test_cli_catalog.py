@@ -10,6 +10,7 @@ import av
 import pytest
 
 from tests.e2e.helpers import gate_site, videopipe
+from videopipe.adapters.decoders import DEFAULT_DECODER
 from videopipe.testing.media import make_video
 
 
@@ -161,7 +162,7 @@ def test_bench_measures_decoders_and_pipelines_on_a_generated_video() -> None:
     )
     assert done.returncode == 0, done.stderr
     rows = {row["what"]: row for row in json.loads(done.stdout)}
-    decode = rows["decode (imageio_ffmpeg)"]
+    decode = rows[f"decode ({DEFAULT_DECODER})"]
     assert decode["frames"] == 15
     assert decode["fps"] > 0
     assert rows["pipeline motion (dag runner)"]["frames"] == 15

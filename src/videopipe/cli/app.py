@@ -149,7 +149,7 @@ def decoder_option(function: F) -> F:
         "--decoder",
         type=click.Choice(sorted(DECODERS)),
         default=None,
-        help="Decoder (default: the configuration's, VIDEOPIPE_DECODER, else imageio_ffmpeg).",
+        help="Decoder (default: the configuration's, VIDEOPIPE_DECODER, else pyav).",
     )
     decorated: F = decorator(function)
     return decorated

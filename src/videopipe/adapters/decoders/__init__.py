@@ -13,7 +13,8 @@ from typing import Any
 from videopipe.domain.errors import ConfigurationError, MissingDependencyError
 from videopipe.ports.frames import FrameSource
 
-DEFAULT_DECODER = "imageio_ffmpeg"
+DEFAULT_DECODER = "pyav"
+"""The fastest exact decoder (measured: docs/benchmarks.md); in process, through PyAV."""
 
 DECODERS: dict[str, str] = {
     "imageio_ffmpeg": "videopipe.adapters.decoders.imageio_ffmpeg:ImageioFfmpegFrameSource",

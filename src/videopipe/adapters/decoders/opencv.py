@@ -2,7 +2,7 @@
 
 Needs the ``opencv`` extra. The file is first checked and probed with the bundled
 ffmpeg binary, so a file OpenCV cannot open gets the same clear error as on the
-default decoder. OpenCV's own frame count is an estimate for most containers; the
+imageio_ffmpeg decoder. OpenCV's own frame count is an estimate for most containers; the
 count the file's index declares (read with PyAV) is used instead, and a read that
 falls short of it is reported as an error instead of a silently short video.
 """
@@ -220,7 +220,7 @@ class OpenCVVideoReader(ClosingReader):
         read once more by the bundled ffmpeg (no decoding), whose error messages reveal
         a file cut short or a damaged element: OpenCV itself reports no decoding error
         and just stops. Damage inside a frame's data, seen only when decoding, stays
-        invisible to this decoder (the default decoder reports it).
+        invisible to this decoder (the imageio_ffmpeg and pyav decoders report it).
         """
         declared = self._info.frame_count
         source = self._source

@@ -36,7 +36,7 @@ import threading
 from array import array
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import av
 import av.error
@@ -292,7 +292,7 @@ class PyAVFrameSource:
             fps=float(rate) if rate else None,
             duration=duration,
             frame_count=int(stream.frames) if stream.frames > 0 else None,
-            rotation=(-90 * steps) % 360,  # ffmpeg's convention: "rotation of -90 degrees"
+            rotation=(90 * steps) % 360,  # counter-clockwise, as ffmpeg prints it
             container=format_name,
             interlaced=int(codec.field_order or 0) >= 2,
         )
@@ -483,6 +483,9 @@ class _DecodeRun:
         self._container: Any | None = None
         self._closed = False
         self._reformatter = VideoReformatter()
+        self._threads = source.conversion_threads
+        self._steps = (info.rotation // 90) % 4
+        self._pixels = (info.width * info.height) if info.width and info.height else 0
         self._last_yielded = -1
         self.stats = DecodeStats()
 
@@ -552,16 +555,17 @@ class _DecodeRun:
             yield box.pop()
 
     def _convert(self, frame: Any) -> RGBImage:
-        width, height = int(frame.width), int(frame.height)
-        if width * height > self._info.width * self._info.height:
-            check_frame_pixels(self._path, width, height, self._source.max_frame_pixels)
-        rgb = self._reformatter.reformat(
-            frame, format="rgb24", threads=self._source.conversion_threads
-        )
-        image: RGBImage = np.asarray(rgb.to_ndarray(), dtype=np.uint8)
-        steps = _rotation_steps(frame.rotation)
-        if steps:
-            image = np.rot90(image, k=steps)
+        """The frame as a C-contiguous RGB24 array, turned upright.
+
+        The rotation is the stream's (read from its first frame when the file was
+        opened), as ffmpeg's autorotation applies it to every frame.
+        """
+        if frame.width * frame.height > self._pixels:
+            check_frame_pixels(self._path, frame.width, frame.height, self._source.max_frame_pixels)
+        rgb = self._reformatter.reformat(frame, format="rgb24", threads=self._threads)
+        image = cast(RGBImage, rgb.to_ndarray())
+        if self._steps:
+            image = np.rot90(image, k=self._steps)
         if not image.flags.c_contiguous:
             image = np.ascontiguousarray(image)
         self.stats.converted += 1
