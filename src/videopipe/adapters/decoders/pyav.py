@@ -571,13 +571,17 @@ class _DecodeRun:
         self.stats.converted += 1
         return image
 
-    def _timestamp(self, index: int, pts: int | None, first_pts: int | None, stream: Any) -> float:
-        base = stream.time_base
+    def _timestamp(self, index: int, pts: int | None, first_pts: int | None, base: Any) -> float:
+        """Seconds from the first frame: ``(pts - first_pts) * base`` rounded to 1 us.
+
+        ``base`` is the stream's time base, read once per run (PyAV builds a new
+        ``Fraction`` on every read).
+        """
         if pts is None or first_pts is None or base is None:
             fps = self._info.fps
             return round(index / fps, 6) if fps else float("nan")
         # int / int is correctly rounded: the same float as Fraction arithmetic, faster.
-        ticks = (pts - first_pts) * int(base.numerator)
+        ticks: int = (pts - first_pts) * int(base.numerator)
         return round(ticks / int(base.denominator), 6)
 
     # -- sequential --------------------------------------------------------------------
@@ -589,6 +593,7 @@ class _DecodeRun:
         selection = self._selection
         skip_through = self._last_yielded
         stats = self.stats
+        base = stream.time_base
         first_pts: int | None = None
         decoded = 0
         packets = container.demux(stream)
@@ -610,7 +615,7 @@ class _DecodeRun:
                 if index == 0:
                     first_pts = frame.pts
                 if index > skip_through and selection.contains(index):
-                    timestamp = self._timestamp(index, frame.pts, first_pts, stream)
+                    timestamp = self._timestamp(index, frame.pts, first_pts, base)
                     yield Frame(index, timestamp, self._convert(frame))
                 if selection.is_past(decoded):
                     return  # every selected frame was read: stop without reading further
@@ -688,13 +693,14 @@ class _DecodeRun:
         container, stream = self._open()
         codec = stream.codec_context
         first_pts = int(index.sorted_pts[0])
+        base = stream.time_base
         try:
             for packet in self._feed(container, stream, index, walk):
                 before = walk.target
                 for frame in codec.decode(packet):  # None: drain the decoder
                     found = self._check_frame(index, frame, walk.target)
                     if found == walk.target:
-                        timestamp = self._timestamp(found, frame.pts, first_pts, stream)
+                        timestamp = self._timestamp(found, frame.pts, first_pts, base)
                         yield Frame(found, timestamp, self._convert(frame))
                         walk.target = next(wanted, None)
                         if walk.target is None:
