@@ -225,8 +225,10 @@ def test_debug_shows_the_traceback(indexed_video: Path) -> None:
 
 def _held_run(tmp_path: Path, video: Path, *extra: str) -> subprocess.Popen[str]:
     config = tmp_path / "hang.yaml"
+    # The ffmpeg decoder: its process is what the signal tests watch being stopped.
     config.write_text(
-        "runner: failure\nrunners:\n  failure: {fail_at: [3], action: hang, hang_seconds: 60}\n"
+        "decoder: imageio_ffmpeg\nrunner: failure\n"
+        "runners:\n  failure: {fail_at: [3], action: hang, hang_seconds: 60}\n"
     )
     return subprocess.Popen(
         [script(), "run", str(video), "-p", "demo", *extra],
