@@ -28,7 +28,8 @@ def test_an_interrupted_stateful_run_resumed_gives_the_uninterrupted_file(
     tmp_path: Path, clip: Path, sig: signal.Signals, executor: str
 ) -> None:
     hold = tmp_path / "hold"
-    env = gate_site(tmp_path, hold, HELD_AT)
+    # The ffmpeg decoder: its process is what the interrupted run is checked to stop.
+    env = {**gate_site(tmp_path, hold, HELD_AT), "VIDEOPIPE_DECODER": "imageio_ffmpeg"}
     args = ["run", str(clip), "-p", "gated", "--stride", "2"]
     uninterrupted = tmp_path / "full.jsonl"
     done = videopipe(*args, "-o", str(uninterrupted), env=env)
