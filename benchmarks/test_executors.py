@@ -1,8 +1,9 @@
 """One-machine executors: prefetch and threads against sequential, and memory with length.
 
 Throughput rows (group ``640x360 executors <decoder> <workload>``): the same service on
-the same 1000-frame H.264 video, once per executor, each row with its ratio to the
-sequential run measured in this session (the reference). The runner blurs the frame
+the same 1000-frame H.264 video (another size: ``VIDEOPIPE_BENCH_EXECUTOR_SIZE=1280x720``),
+once per executor, each row with its ratio to the sequential run measured in this
+session (the reference). The runner blurs the frame
 with OpenCV on one thread (``cv2.setNumThreads(1)``; OpenCV releases the GIL), a number
 of times calibrated at the start of the session so that one call costs:
 
@@ -46,11 +47,23 @@ from videopipe.testing.media import make_video
 cv2 = pytest.importorskip("cv2", reason="the executor benchmarks' runner blurs with OpenCV")
 
 FRAMES = 1000
-WIDTH, HEIGHT = 640, 360
+WIDTH, HEIGHT = (
+    int(side) for side in os.environ.get("VIDEOPIPE_BENCH_EXECUTOR_SIZE", "640x360").split("x")
+)
+"""The video size (``VIDEOPIPE_BENCH_EXECUTOR_SIZE``, default 640x360)."""
 WORKERS = 2
 KERNEL = (9, 9)
 SHORT = 1000
 LONG = int(os.environ.get("VIDEOPIPE_BENCH_LONG_FRAMES", "4000"))
+
+
+DECODER_CASES: dict[str, tuple[str, dict[str, Any]]] = {
+    name: (name, {}) for name in available_decoders()
+}
+"""Decoders measured: every installed one, plus PyAV held to one decoding thread (how
+issue 7 measured overlap: a decoder that already uses every core leaves nothing to hide)."""
+if "pyav" in DECODER_CASES:
+    DECODER_CASES["pyav-1-thread"] = ("pyav", {"threads": 1})
 
 
 class BlurRunner:
@@ -88,9 +101,9 @@ def _one_opencv_thread() -> Any:
 
 
 @pytest.fixture(scope="module")
-def video_640x360(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def executor_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_video(
-        tmp_path_factory.mktemp("executors") / "testsrc_640x360.mp4",
+        tmp_path_factory.mktemp("executors") / f"testsrc_{WIDTH}x{HEIGHT}.mp4",
         frames=FRAMES,
         width=WIDTH,
         height=HEIGHT,
@@ -99,8 +112,9 @@ def video_640x360(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_once(video: Path, decoder: str, runner: Any, executor: Executor) -> tuple[float, int]:
+    name, options = DECODER_CASES[decoder]
     service = VideoFilePipelineService(
-        runner, frame_source=create_frame_source(decoder), executor=executor
+        runner, frame_source=create_frame_source(name, **options), executor=executor
     )
     started = time.perf_counter()
     count = sum(1 for _ in service.iter_frame_results("bench", video))
@@ -146,12 +160,12 @@ def interleaved(
     return means
 
 
-@pytest.mark.parametrize("decoder", available_decoders())
+@pytest.mark.parametrize("decoder", list(DECODER_CASES))
 @pytest.mark.parametrize("workload", ["overlap", "cpu-heavy"])
 def test_executors_against_sequential(
-    video_640x360: Path, bench_rounds: int, decoder: str, workload: str
+    executor_video: Path, bench_rounds: int, decoder: str, workload: str
 ) -> None:
-    decodes = [run_once(video_640x360, decoder, NoopRunner(), SequentialExecutor()) for _ in "ab"]
+    decodes = [run_once(executor_video, decoder, NoopRunner(), SequentialExecutor()) for _ in "ab"]
     assert all(count == FRAMES for _, count in decodes)
     per_frame = min(seconds for seconds, _ in decodes) / FRAMES
     factor = 1 if workload == "overlap" else 4
@@ -164,7 +178,7 @@ def test_executors_against_sequential(
     )
 
     def case(executor: Callable[[], Executor]) -> Callable[[], tuple[float, int]]:
-        return lambda: run_once(video_640x360, decoder, runner, executor())
+        return lambda: run_once(executor_video, decoder, runner, executor())
 
     cases = {
         "sequential (reference)": case(SequentialExecutor),
