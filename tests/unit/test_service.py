@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from tests.unit.fakes import FakeFrameSource
 from videopipe.domain.errors import VideoDecodeError
+from videopipe.domain.model import FrameSelection
 from videopipe.domain.service import VideoFilePipelineService
 from videopipe.ports import FrameSource, PipelineRunner
 from videopipe.testing import (
@@ -213,3 +214,13 @@ def test_mutation_runner_outputs_the_mutated_dict() -> None:
 def test_video_info_comes_from_the_frame_source() -> None:
     info = service(MockDagPipelineService(), frames=7).video_info("clip.mp4")
     assert (info.frame_count, info.codec) == (7, "fake")
+
+
+def test_a_selection_replaces_stride_and_cap_for_one_call() -> None:
+    runner = MockDagPipelineService()
+    service = VideoFilePipelineService(runner, 5, 2, frame_source=FakeFrameSource(20))
+    chosen = FrameSelection(start=3, stop=10, step=2)
+    got = service.iter_frame_results("demo", "clip.mp4", selection=chosen)
+    assert [item.frame_index for item in got] == [3, 5, 7, 9]
+    assert [item.frame_index for item in service.iter_frame_results("demo", "clip.mp4")] == [0, 5]
+    assert [call["payload"]["frame_index"] for call in runner.calls] == [3, 5, 7, 9, 0, 5]

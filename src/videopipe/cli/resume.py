@@ -44,24 +44,7 @@ def _results_after(
             "--max-frames?)"
         )
     restart = FrameSelection(written.last_index, selection.stop, selection.step)
-    return _execute(service, pipeline, video, restart)
-
-
-def _execute(
-    service: VideoFilePipelineService, pipeline: str, video: str, selection: FrameSelection
-) -> Iterator[FrameResult]:
-    """Like ``service.iter_frame_results``, over ``selection`` instead of the service's."""
-    work = service.work(pipeline, video, selection)
-    try:
-        results = service.executor.execute(work)
-        try:
-            yield from results
-        finally:
-            close = getattr(results, "close", None)
-            if close is not None:
-                close()
-    finally:
-        work.close()
+    return service.iter_frame_results(pipeline, video, selection=restart)
 
 
 def resumed_results(

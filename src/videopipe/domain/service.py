@@ -178,18 +178,26 @@ class VideoFilePipelineService:
         return _as_dicts(self.iter_frame_results(pipeline_id, path))
 
     def iter_frame_results(
-        self, pipeline_id: str, path: str | os.PathLike[str]
+        self,
+        pipeline_id: str,
+        path: str | os.PathLike[str],
+        *,
+        selection: FrameSelection | None = None,
     ) -> Iterator[FrameResult]:
         """Stream :class:`FrameResult` objects (which also carry each frame's timestamp).
 
+        ``selection`` processes those frames instead of the service's stride and
+        ``max_frames`` (e.g. ``FrameSelection(start=500, step=5)`` to continue a run).
         Arguments are checked at once; the file is opened on the first ``next()``,
         and closing the generator early releases the decoder at once.
         """
         self._check_pipeline_id(pipeline_id)
-        return self._generate(pipeline_id, os.fspath(path))
+        return self._generate(pipeline_id, os.fspath(path), selection)
 
-    def _generate(self, pipeline_id: str, path: str) -> Iterator[FrameResult]:
-        work = self.work(pipeline_id, path)
+    def _generate(
+        self, pipeline_id: str, path: str, selection: FrameSelection | None
+    ) -> Iterator[FrameResult]:
+        work = self.work(pipeline_id, path, selection)
         try:
             results = self.executor.execute(work)
             try:
