@@ -8,36 +8,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from types import UnionType
-from typing import Annotated, Union, get_args, get_origin
 
-from videopipe.adapters.plugins import BUILTIN_PLUGINS, PluginRegistry
+from videopipe.adapters.plugins import BUILTIN_PLUGINS, PluginRegistry, type_name
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "plugins.md"
-
-
-_BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
-
-
-def _type_name(annotation: object) -> str:
-    """A readable type: ``int (>= 0)`` for ``Annotated[int, Field(ge=0)]``."""
-    if get_origin(annotation) is Annotated:
-        base, *extras = get_args(annotation)
-        bounds = [
-            f"{symbol} {getattr(item, attribute)}"
-            for extra in extras
-            for item in getattr(extra, "metadata", [extra])
-            for attribute, symbol in _BOUNDS
-            if getattr(item, attribute, None) is not None
-        ]
-        return _type_name(base) + (f" ({', '.join(bounds)})" if bounds else "")
-    if get_origin(annotation) in (Union, UnionType):
-        return " | ".join(_type_name(arg) for arg in get_args(annotation))
-    if annotation is type(None):
-        return "None"
-    if isinstance(annotation, type):
-        return annotation.__name__
-    return str(annotation).replace("typing.", "")
 
 
 def render() -> str:
@@ -70,7 +44,7 @@ def render() -> str:
             lines += ["", "| parameter | type | default | meaning |", "|---|---|---|---|"]
             for key, param in plugin.params.items():
                 default = "required" if param.required else f"`{param.default!r}`"
-                kind = _type_name(param.type).replace("|", "\\|")
+                kind = type_name(param.type).replace("|", "\\|")
                 lines.append(f"| `{key}` | `{kind}` | {default} | {param.help} |")
         lines.append("")
     return "\n".join(lines)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any
 
 import click
 import yaml
 from rich.table import Table
 from rich.text import Text
 
+from videopipe.adapters.plugins import type_name
 from videopipe.adapters.runners.dag.spec import Pipeline
 from videopipe.cli.app import (
     EXIT_OK,
@@ -27,8 +27,6 @@ from videopipe.cli.app import (
 from videopipe.container import create_container
 from videopipe.domain.errors import PipelineSpecError, VideoPipeError
 from videopipe.ports.plugins import Plugin
-
-_BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
 
 
 def _print_json(value: Any) -> None:
@@ -215,29 +213,6 @@ def pipelines_validate(files: tuple[str, ...], env: str | None) -> int:
 
 
 # --------------------------------------------------------------------------- plugins
-
-
-def type_name(annotation: object) -> str:
-    """A readable type: ``int (>= 0)`` for ``Annotated[int, Field(ge=0)]``."""
-    if get_origin(annotation) is Annotated:
-        base, *extras = get_args(annotation)
-        bounds = [
-            f"{symbol} {getattr(item, attribute)}"
-            for extra in extras
-            for item in getattr(extra, "metadata", [extra])
-            for attribute, symbol in _BOUNDS
-            if getattr(item, attribute, None) is not None
-        ]
-        return type_name(base) + (f" ({', '.join(bounds)})" if bounds else "")
-    if get_origin(annotation) in (Union, UnionType):
-        return " | ".join(type_name(arg) for arg in get_args(annotation))
-    if annotation is type(None):
-        return "None"
-    if get_origin(annotation) is Literal:
-        return "one of " + ", ".join(repr(value) for value in get_args(annotation))
-    if isinstance(annotation, type):
-        return annotation.__name__
-    return str(annotation).replace("typing.", "")
 
 
 def _short(text: str, limit: int = 60) -> str:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
-from videopipe.adapters.executors.prefetch import DEFAULT_DEPTH, PrefetchExecutor, check_count
+from videopipe.adapters.executors.prefetch import DEFAULT_DEPTH, PrefetchExecutor
 from videopipe.adapters.executors.threads import (
     DEFAULT_CHUNK_FRAMES,
     ThreadsExecutor,
@@ -31,10 +30,8 @@ class AutoExecutor:
         chunk_frames: int = DEFAULT_CHUNK_FRAMES,
         depth: int = DEFAULT_DEPTH,
     ) -> None:
-        self.workers = check_count(
-            "workers", workers if workers is not None else os.cpu_count() or 1
-        )
-        self.threads = ThreadsExecutor(self.workers, chunk_frames=chunk_frames, depth=depth)
+        self.threads = ThreadsExecutor(workers, chunk_frames=chunk_frames, depth=depth)
+        self.workers = self.threads.workers
         self.prefetch = PrefetchExecutor(depth)
 
     def choose(self, work: VideoWork) -> Executor:

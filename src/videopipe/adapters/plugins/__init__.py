@@ -11,6 +11,8 @@ import importlib
 import importlib.metadata
 import logging
 from collections.abc import Iterable
+from types import UnionType
+from typing import Annotated, Literal, Union, get_args, get_origin
 
 from videopipe.ports.plugins import Plugin
 
@@ -98,4 +100,30 @@ class PluginRegistry:
         return plugin
 
 
-__all__ = ["BUILTIN_PLUGINS", "ENTRY_POINT_GROUP", "PluginRegistry"]
+__all__ = ["BUILTIN_PLUGINS", "ENTRY_POINT_GROUP", "PluginRegistry", "type_name"]
+
+
+_BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+
+
+def type_name(annotation: object) -> str:
+    """A readable type: ``int (>= 0)`` for ``Annotated[int, Field(ge=0)]``."""
+    if get_origin(annotation) is Annotated:
+        base, *extras = get_args(annotation)
+        bounds = [
+            f"{symbol} {getattr(item, attribute)}"
+            for extra in extras
+            for item in getattr(extra, "metadata", [extra])
+            for attribute, symbol in _BOUNDS
+            if getattr(item, attribute, None) is not None
+        ]
+        return type_name(base) + (f" ({', '.join(bounds)})" if bounds else "")
+    if get_origin(annotation) in (Union, UnionType):
+        return " | ".join(type_name(arg) for arg in get_args(annotation))
+    if annotation is type(None):
+        return "None"
+    if get_origin(annotation) is Literal:
+        return "one of " + ", ".join(repr(value) for value in get_args(annotation))
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
