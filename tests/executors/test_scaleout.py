@@ -22,8 +22,8 @@ import av
 import psutil
 import pytest
 
+from videopipe.adapters._malloc import tune_glibc_malloc
 from videopipe.adapters.decoders import available_decoders, create_frame_source
-from videopipe.adapters.executors._pool import keep_freed_buffers
 from videopipe.adapters.executors._segmenting import Segment, plan_segments, run_segment
 from videopipe.adapters.executors.batch import run_batch
 from videopipe.adapters.executors.dask import DaskExecutor
@@ -372,7 +372,7 @@ def test_a_missing_file_is_the_sequential_error(segments2, tmp_path):
 
 @pytest.mark.skipif(sys.platform != "linux", reason="glibc's mallopt")
 def test_workers_can_keep_freed_buffers():
-    assert keep_freed_buffers()
+    assert tune_glibc_malloc()
 
 
 # -- dead workers, early close -------------------------------------------------------

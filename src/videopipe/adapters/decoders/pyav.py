@@ -30,7 +30,6 @@ first PyAV frame source fixes them at 32 MiB / 128 MiB with ``mallopt``: buffers
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import threading
 from array import array
@@ -44,6 +43,7 @@ import numpy as np
 import numpy.typing as npt
 from av.video.reformatter import VideoReformatter
 
+from videopipe.adapters._malloc import tune_glibc_malloc
 from videopipe.adapters.decoders._base import ClosingReader
 from videopipe.adapters.decoders._index import expected_frame_count
 from videopipe.adapters.decoders._paths import (
@@ -98,34 +98,6 @@ _PEEK_PACKETS = 64
 """Packets read at open to decode the first frame (for its rotation)."""
 
 _PROC_FD = "/proc/self/fd"
-
-_M_TRIM_THRESHOLD = -1
-_M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD = 32 << 20
-"""Buffers up to this size come from glibc's heap (its largest allowed threshold)."""
-TRIM_THRESHOLD = 128 << 20
-"""Free heap glibc may keep instead of returning it to the system."""
-_MALLOC_TUNED: list[bool] = []
-
-
-def tune_glibc_malloc() -> bool:
-    """Fix glibc's mmap and trim thresholds once per process (see the module docstring).
-
-    Leaves them alone when ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TRIM_THRESHOLD_`` is
-    set (the user's or a cluster's choice) or without glibc. Returns whether they are set.
-    """
-    if _MALLOC_TUNED:
-        return _MALLOC_TUNED[0]
-    tuned = False
-    if not {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"} & set(os.environ):
-        with contextlib.suppress(OSError, AttributeError):
-            mallopt = ctypes.CDLL(None).mallopt
-            mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-            tuned = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
-                mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
-            )
-    _MALLOC_TUNED.append(tuned)
-    return tuned
 
 
 class _UntrustedIndexError(Exception):

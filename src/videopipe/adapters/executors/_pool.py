@@ -9,8 +9,6 @@ close stops exactly the workers that are still busy. Workers are started with
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import multiprocessing
 import os
 import pickle
@@ -21,6 +19,7 @@ from multiprocessing.connection import Connection
 from types import FrameType
 from typing import Any
 
+from videopipe.adapters._malloc import tune_glibc_malloc
 from videopipe.adapters.executors._segmenting import (
     Recipe,
     Segment,
@@ -39,34 +38,6 @@ def default_start_method() -> str:
     """``forkserver`` where the platform has it, else ``spawn``."""
     available = multiprocessing.get_all_start_methods()
     return "forkserver" if "forkserver" in available else "spawn"
-
-
-_M_TRIM_THRESHOLD = -1
-_M_MMAP_THRESHOLD = -3
-HEAP_MMAP_THRESHOLD = 32 << 20
-"""Allocations below this come from the worker's heap (glibc), not from fresh mappings."""
-HEAP_TRIM_THRESHOLD = 128 << 20
-"""Free memory the worker's heap keeps at its top before returning it to the system."""
-
-
-def keep_freed_buffers() -> bool:
-    """Tune glibc so that freed numpy-sized buffers are reused, not unmapped and refaulted.
-
-    By default glibc trims the main thread's heap as soon as its free top exceeds twice
-    the (adaptive) mmap threshold, so a runner that allocates and frees a few megabytes
-    per frame has its pages faulted in and zeroed again on every frame; measured on a
-    numpy runner, that made each call about 3x slower than in a thread. Fixed, larger
-    thresholds keep those buffers. ``False`` where the C library has no ``mallopt``.
-    """
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    return bool(
-        mallopt(_M_MMAP_THRESHOLD, HEAP_MMAP_THRESHOLD)
-        and mallopt(_M_TRIM_THRESHOLD, HEAP_TRIM_THRESHOLD)
-    )
 
 
 def _raise_exit(signum: int, _frame: FrameType | None) -> None:
@@ -92,13 +63,14 @@ def worker_main(conn: Connection, tune_malloc: bool = True) -> None:
     Messages in: ``("recipe", key, pickled recipe)``, ``("run", task, key, segment)``,
     ``("stop",)``. Out: ``("results", task, [FrameResult, ...])``, ``("done", task)``,
     ``("failed", task, packed error)``. Ctrl-C is the parent's to handle; SIGTERM
-    unwinds (closing the decoder) and exits. ``tune_malloc``: :func:`keep_freed_buffers`.
+    unwinds (closing the decoder) and exits. ``tune_malloc``: fix glibc's thresholds
+    (:func:`~videopipe.adapters._malloc.tune_glibc_malloc`).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _raise_exit)
     _watch_parent(os.getppid())
     if tune_malloc:
-        keep_freed_buffers()
+        tune_glibc_malloc()
     recipes: dict[int, Recipe | Exception] = {}
     while True:
         try:

@@ -78,7 +78,7 @@ class SegmentExecutor:
     :meth:`close` (or the end of the interpreter); a run closed early, or failing,
     stops the workers still busy on it. ``start_method``: ``forkserver`` (default where
     available) or ``spawn``. ``tune_malloc`` (default): workers keep freed buffers for
-    reuse (glibc ``mallopt``; see :func:`~videopipe.adapters.executors._pool.keep_freed_buffers`).
+    reuse (glibc ``mallopt``; see :func:`~videopipe.adapters._malloc.tune_glibc_malloc`).
     """
 
     name = "segments"
