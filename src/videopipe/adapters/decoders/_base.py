@@ -1,10 +1,13 @@
-"""Behaviour every video reader shares: being its own context manager."""
+"""Behaviour video readers share: being a context manager; one decode run per read."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
+
+from videopipe.domain.model import Frame, FrameSelection, VideoInfo
 
 
 class ClosingReader(ABC):
@@ -24,3 +27,62 @@ class ClosingReader(ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class DecodeRun(Protocol):
+    """One read of a file: a decoder process or an opened container of its own."""
+
+    def frames(self) -> Iterator[Frame]:
+        """The run's frames, in presentation order."""
+        ...
+
+    def close(self) -> None:
+        """Release the run's process or container; idempotent."""
+        ...
+
+
+class RunReader(ClosingReader):
+    """A reader whose every :meth:`frames` call starts a :class:`DecodeRun` of its own.
+
+    Subclasses say how a run starts (:meth:`_start`); closing the reader closes every
+    run still going, also one a consumer abandoned half-way.
+    """
+
+    def __init__(self, path: str, info: VideoInfo) -> None:
+        self._path = path
+        self._info = info
+        self._runs: set[DecodeRun] = set()
+        self._closed = False
+
+    @property
+    def info(self) -> VideoInfo:
+        """What the decoder learned about the file before its first frame."""
+        return self._info
+
+    def frames(self, selection: FrameSelection | None = None) -> Iterator[Frame]:
+        """Decode the selected frames; see :class:`videopipe.ports.VideoReader`."""
+        if self._closed:
+            raise ValueError(f"reader for {self._path!r} is closed")
+        return self._generate(selection or FrameSelection())
+
+    @abstractmethod
+    def _start(self, selection: FrameSelection) -> DecodeRun:
+        """A new run over ``selection``."""
+
+    def _generate(self, selection: FrameSelection) -> Iterator[Frame]:
+        if selection.count == 0:
+            return
+        run = self._start(selection)
+        self._runs.add(run)
+        try:
+            yield from run.frames()
+        finally:
+            run.close()
+            self._runs.discard(run)
+
+    def close(self) -> None:
+        """Close every run this reader started (a run waits for a decode step in flight)."""
+        self._closed = True
+        for run in list(self._runs):
+            run.close()
+        self._runs.clear()

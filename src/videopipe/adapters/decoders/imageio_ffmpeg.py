@@ -24,7 +24,7 @@ from fractions import Fraction
 import numpy as np
 
 from videopipe.adapters.decoders import _ffmpeg_log as log
-from videopipe.adapters.decoders._base import ClosingReader
+from videopipe.adapters.decoders._base import RunReader
 from videopipe.adapters.decoders._index import declared_frame_count, expected_frame_count
 from videopipe.adapters.decoders._paths import (
     check_frame_pixels,
@@ -198,47 +198,18 @@ class ImageioFfmpegFrameSource:
         return ImageioFfmpegVideoReader(self, path, abspath, replace(info, frame_count=declared))
 
 
-class ImageioFfmpegVideoReader(ClosingReader):
+class ImageioFfmpegVideoReader(RunReader):
     """One opened file. Each call to :meth:`frames` runs one ffmpeg process."""
 
     def __init__(
         self, source: ImageioFfmpegFrameSource, path: str, abspath: str, info: VideoInfo
     ) -> None:
+        super().__init__(path, info)
         self._source = source
-        self._path = path
         self._abspath = abspath
-        self._info = info
-        self._runs: set[_DecodeRun] = set()
-        self._closed = False
 
-    @property
-    def info(self) -> VideoInfo:
-        """What ffmpeg reported about the file's first video stream."""
-        return self._info
-
-    def frames(self, selection: FrameSelection | None = None) -> Iterator[Frame]:
-        """Decode the selected frames; see :class:`videopipe.ports.VideoReader`."""
-        if self._closed:
-            raise ValueError(f"reader for {self._path!r} is closed")
-        return self._generate(selection or FrameSelection())
-
-    def _generate(self, selection: FrameSelection) -> Iterator[Frame]:
-        if selection.count == 0:
-            return
-        run = _DecodeRun(self._source, self._path, self._abspath, self._info, selection)
-        self._runs.add(run)
-        try:
-            yield from run.frames()
-        finally:
-            run.close()
-            self._runs.discard(run)
-
-    def close(self) -> None:
-        """Stop every ffmpeg process this reader started."""
-        self._closed = True
-        for run in list(self._runs):
-            run.close()
-        self._runs.clear()
+    def _start(self, selection: FrameSelection) -> _DecodeRun:
+        return _DecodeRun(self._source, self._path, self._abspath, self._info, selection)
 
 
 class _DecodeRun:

@@ -44,7 +44,7 @@ import numpy.typing as npt
 from av.video.reformatter import VideoReformatter
 
 from videopipe.adapters._malloc import tune_glibc_malloc
-from videopipe.adapters.decoders._base import ClosingReader
+from videopipe.adapters.decoders._base import RunReader
 from videopipe.adapters.decoders._index import expected_frame_count
 from videopipe.adapters.decoders._paths import (
     check_frame_pixels,
@@ -288,50 +288,22 @@ class DecodeStats:
     converted: int = 0
 
 
-class PyAVVideoReader(ClosingReader):
+class PyAVVideoReader(RunReader):
     """One opened file. Each call to :meth:`frames` opens it anew and reads it once.
 
     ``last_stats`` describes the latest call to :meth:`frames` (:class:`DecodeStats`).
     """
 
     def __init__(self, source: PyAVFrameSource, path: str, abspath: str, info: VideoInfo) -> None:
+        super().__init__(path, info)
         self._source = source
-        self._path = path
         self._abspath = abspath
-        self._info = info
-        self._runs: set[_DecodeRun] = set()
-        self._closed = False
         self.last_stats: DecodeStats | None = None
 
-    @property
-    def info(self) -> VideoInfo:
-        """What the file's header and first frame say."""
-        return self._info
-
-    def frames(self, selection: FrameSelection | None = None) -> Iterator[Frame]:
-        """Decode the selected frames; see :class:`videopipe.ports.VideoReader`."""
-        if self._closed:
-            raise ValueError(f"reader for {self._path!r} is closed")
-        return self._generate(selection or FrameSelection())
-
-    def _generate(self, selection: FrameSelection) -> Iterator[Frame]:
-        if selection.count == 0:
-            return
+    def _start(self, selection: FrameSelection) -> _DecodeRun:
         run = _DecodeRun(self._source, self._path, self._abspath, self._info, selection)
         self.last_stats = run.stats
-        self._runs.add(run)
-        try:
-            yield from run.frames()
-        finally:
-            run.close()
-            self._runs.discard(run)
-
-    def close(self) -> None:
-        """Close every container this reader opened (waits for a decode step in flight)."""
-        self._closed = True
-        for run in list(self._runs):
-            run.close()
-        self._runs.clear()
+        return run
 
 
 @dataclass(frozen=True)
