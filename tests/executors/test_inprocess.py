@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, ClassVar
 
 import pytest
@@ -22,6 +21,7 @@ from hypothesis import strategies as st
 
 from tests.executors.conftest import DECODERS, FRAMES, MEDIA
 from videopipe import VideoFilePipelineService
+from videopipe.adapters._closing import Closing
 from videopipe.adapters.decoders import create_frame_source
 from videopipe.adapters.executors import EXECUTORS, create_executor
 from videopipe.adapters.executors.auto import AutoExecutor
@@ -366,7 +366,7 @@ class CountingSource:
         return _CountingReader(self, self.inner.open(path))
 
 
-class _CountingReader:
+class _CountingReader(Closing):
     def __init__(self, source: CountingSource, inner: VideoReader) -> None:
         self.source = source
         self.inner = inner
@@ -382,17 +382,6 @@ class _CountingReader:
 
     def close(self) -> None:
         self.inner.close()
-
-    def __enter__(self) -> _CountingReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class AheadRecorder(MockDagPipelineServiceWithLatency):

@@ -1,32 +1,13 @@
-"""Behaviour video readers share: being a context manager; one decode run per read."""
+"""Behaviour video readers share: one decode run per read, all closed with the reader."""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterator
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
+from videopipe.adapters._closing import Closing
 from videopipe.domain.model import Frame, FrameSelection, VideoInfo
-
-
-class ClosingReader(ABC):
-    """``with reader:`` closes the reader on the way out, whatever happened inside."""
-
-    @abstractmethod
-    def close(self) -> None:
-        """Release everything the reader holds; idempotent."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class DecodeRun(Protocol):
@@ -41,7 +22,7 @@ class DecodeRun(Protocol):
         ...
 
 
-class RunReader(ClosingReader):
+class RunReader(Closing):
     """A reader whose every :meth:`frames` call starts a :class:`DecodeRun` of its own.
 
     Subclasses say how a run starts (:meth:`_start`); closing the reader closes every

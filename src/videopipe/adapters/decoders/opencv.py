@@ -16,7 +16,7 @@ from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
-from videopipe.adapters.decoders._base import ClosingReader
+from videopipe.adapters._closing import Closing
 from videopipe.adapters.decoders._index import (
     declared_frame_count,
     expected_frame_count,
@@ -115,7 +115,7 @@ class OpenCVFrameSource:
         return capture
 
 
-class OpenCVVideoReader(ClosingReader):
+class OpenCVVideoReader(Closing):
     """One opened file; each call to :meth:`frames` reads it from the start."""
 
     def __init__(

@@ -12,9 +12,9 @@ from __future__ import annotations
 import collections
 import threading
 from collections.abc import Iterator
-from types import TracebackType
 from typing import Final
 
+from videopipe.adapters._closing import Closing
 from videopipe.domain.model import Frame, FrameResult, FrameSelection
 from videopipe.ports.executor import VideoWork
 from videopipe.ports.frames import VideoReader
@@ -44,7 +44,7 @@ class _Failure:
 _END: Final = object()
 
 
-class FramePump:
+class FramePump(Closing):
     """Decodes ``reader``'s selected frames on a background thread into a bounded buffer.
 
     :meth:`get` returns the next frame, ``None`` after the last one, or raises the
@@ -119,17 +119,6 @@ class FramePump:
         self._thread.join()
         with self._ready:
             self._items.clear()
-
-    def __enter__(self) -> FramePump:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class PrefetchExecutor:
