@@ -32,7 +32,7 @@ from av.video.reformatter import VideoReformatter
 
 from videopipe.adapters.decoders import DEFAULT_DECODER, create_frame_source
 from videopipe.adapters.decoders.imageio_ffmpeg import bundled_ffmpeg
-from videopipe.domain.service import VideoFilePipelineService
+from videopipe.application import VideoFilePipelineService
 from videopipe.testing.media import make_video
 
 FRAMES = 1000

@@ -39,7 +39,7 @@ from videopipe.adapters.decoders import DEFAULT_DECODER, create_frame_source
 from videopipe.adapters.decoders.imageio_ffmpeg import bundled_ffmpeg
 from videopipe.adapters.encoders import ImageioEncoder
 from videopipe.adapters.runners.mock import MockDagPipelineService
-from videopipe.domain.service import VideoFilePipelineService
+from videopipe.application import VideoFilePipelineService
 from videopipe.ports.frames import FrameSource
 from videopipe.ports.runner import PipelineRunner
 from videopipe.testing.media import make_video

@@ -22,7 +22,7 @@ from tests.dag.onnx_ocr_models import ink_band_detector
 
 from videopipe.adapters.decoders import create_frame_source
 from videopipe.adapters.runners.dag import DagPipelineRunner, PipelineLibrary
-from videopipe.domain.service import VideoFilePipelineService
+from videopipe.application import VideoFilePipelineService
 
 PIPELINES = PipelineLibrary().ids()
 

@@ -34,7 +34,7 @@ from conftest import RESULTS, Measurement
 from videopipe.adapters.decoders import DEFAULT_DECODER, available_decoders, create_frame_source
 from videopipe.adapters.executors.dask import DaskExecutor
 from videopipe.adapters.executors.segments import SegmentExecutor
-from videopipe.domain.service import SequentialExecutor, VideoFilePipelineService
+from videopipe.application import SequentialExecutor, VideoFilePipelineService
 from videopipe.testing.media import make_video
 
 WORKERS = 2

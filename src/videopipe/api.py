@@ -1,18 +1,18 @@
-"""The public service: the domain's service with the default decoder bound."""
+"""The public service: the application's service with the default decoder bound."""
 
 from __future__ import annotations
 
+from videopipe import application as _application
 from videopipe.adapters.decoders import create_frame_source
 from videopipe.adapters.executors import create_executor
-from videopipe.domain import service as _domain
-from videopipe.domain.service import ErrorPolicy, ImageBytesMode
+from videopipe.application.settings import ErrorPolicy, ImageBytesMode
 from videopipe.ports.encoding import ImageEncoder
 from videopipe.ports.executor import Executor
 from videopipe.ports.frames import FrameSource
 from videopipe.ports.runner import PipelineRunner
 
 
-class VideoFilePipelineService(_domain.VideoFilePipelineService):
+class VideoFilePipelineService(_application.VideoFilePipelineService):
     """Runs a pipeline runner over every frame of a video file.
 
     ``VideoFilePipelineService(runner)`` decodes with the default decoder (``pyav``:
@@ -23,7 +23,7 @@ class VideoFilePipelineService(_domain.VideoFilePipelineService):
     (``"sequential"``, the default; ``"prefetch"``, ``"threads"``, ``"auto"``, ... see
     :mod:`videopipe.adapters.executors`), built with its defaults (``threads``: one
     worker per CPU). Every executor gives the same results in the same order.
-    Everything else is :class:`videopipe.domain.service.VideoFilePipelineService`.
+    Everything else is :class:`videopipe.application.VideoFilePipelineService`.
     """
 
     def __init__(

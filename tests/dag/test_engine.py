@@ -18,6 +18,7 @@ from videopipe.adapters.decoders import create_frame_source
 from videopipe.adapters.decoders.imageio_ffmpeg import bundled_ffmpeg
 from videopipe.adapters.plugins import PluginRegistry
 from videopipe.adapters.runners.dag import DagPipelineRunner, PipelineLibrary
+from videopipe.application import VideoFilePipelineService
 from videopipe.container import create_container
 from videopipe.domain.errors import (
     MissingDependencyError,
@@ -25,7 +26,6 @@ from videopipe.domain.errors import (
     PipelineSpecError,
     PluginError,
 )
-from videopipe.domain.service import VideoFilePipelineService
 from videopipe.ports.plugins import FrameContext, HistoryEntry, Param, Plugin
 
 
@@ -483,7 +483,7 @@ def test_a_third_party_plugin_from_an_entry_point_runs_and_a_broken_one_is_repor
         import json
         from videopipe.adapters.plugins import PluginRegistry
         from videopipe.adapters.runners.dag import DagPipelineRunner, PipelineLibrary
-        from videopipe.domain.service import VideoFilePipelineService
+        from videopipe.application import VideoFilePipelineService
         from videopipe.adapters.decoders import create_frame_source
         registry = PluginRegistry()
         runner = DagPipelineRunner(PipelineLibrary([{str(pipelines)!r}], registry=registry))

@@ -17,8 +17,8 @@ from videopipe.adapters.plugins import PluginRegistry
 from videopipe.adapters.plugins.codes import ArucoMarkers, QRDecode
 from videopipe.adapters.runners.dag import DagPipelineRunner, PipelineLibrary
 from videopipe.adapters.runners.dag.spec import params_model
+from videopipe.application import VideoFilePipelineService
 from videopipe.domain.errors import PipelineSpecError
-from videopipe.domain.service import VideoFilePipelineService
 from videopipe.ports.plugins import FrameContext, Param
 
 cv2 = pytest.importorskip("cv2", reason="the opencv extra is not installed")

@@ -27,8 +27,8 @@ from videopipe.adapters.plugins import PluginRegistry
 from videopipe.adapters.plugins.detectors import FaceDetect, PersonDetect, non_max_suppression
 from videopipe.adapters.runners.dag import DagPipelineRunner, PipelineLibrary
 from videopipe.adapters.runners.dag.spec import params_model
+from videopipe.application import VideoFilePipelineService
 from videopipe.domain.errors import PipelineSpecError
-from videopipe.domain.service import VideoFilePipelineService
 from videopipe.ports.plugins import FrameContext, Plugin
 
 Image = np.ndarray[Any, Any]

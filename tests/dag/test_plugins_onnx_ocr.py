@@ -31,8 +31,8 @@ from videopipe.adapters.plugins.onnx_detector import OnnxDetect
 from videopipe.adapters.runners.dag import DagPipelineRunner, PipelineLibrary
 from videopipe.adapters.runners.dag import spec as spec_module
 from videopipe.adapters.runners.dag.spec import params_model
+from videopipe.application import VideoFilePipelineService
 from videopipe.domain.errors import MissingDependencyError, PipelineSpecError, PluginError
-from videopipe.domain.service import VideoFilePipelineService
 from videopipe.ports.plugins import FrameContext, Plugin
 
 HAS_ONNX = find_spec("onnxruntime") is not None and find_spec("onnx") is not None

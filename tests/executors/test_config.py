@@ -11,9 +11,9 @@ from tests.executors.conftest import FRAMES
 from videopipe.adapters.executors.auto import AutoExecutor
 from videopipe.adapters.executors.prefetch import PrefetchExecutor
 from videopipe.adapters.executors.threads import ThreadsExecutor
+from videopipe.application import SequentialExecutor
 from videopipe.container import create_container
 from videopipe.domain.errors import ConfigurationError
-from videopipe.domain.service import SequentialExecutor
 
 
 @pytest.fixture(autouse=True)

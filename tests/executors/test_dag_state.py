@@ -14,8 +14,8 @@ from tests.executors.test_inprocess import Delta, Smooth
 from videopipe import VideoFilePipelineService
 from videopipe.adapters.plugins import PluginRegistry
 from videopipe.adapters.runners.dag import DagPipelineRunner, PipelineLibrary
-from videopipe.ports.executor import UNBOUNDED_HISTORY
 from videopipe.ports.plugins import FrameContext, HistoryEntry, Param, Plugin
+from videopipe.ports.work import UNBOUNDED_HISTORY
 
 
 class Seen(Plugin):

@@ -29,9 +29,9 @@ from videopipe.adapters.executors.prefetch import PrefetchExecutor
 from videopipe.adapters.executors.threads import ThreadsExecutor
 from videopipe.adapters.plugins import PluginRegistry
 from videopipe.adapters.runners.dag import DagPipelineRunner, PipelineLibrary
+from videopipe.application import SequentialExecutor
 from videopipe.domain.errors import ConfigurationError, VideoDecodeError
 from videopipe.domain.model import Frame, FrameResult, FrameSelection, VideoInfo
-from videopipe.domain.service import SequentialExecutor
 from videopipe.ports.executor import Executor
 from videopipe.ports.frames import FrameSource, VideoReader
 from videopipe.ports.plugins import FrameContext, HistoryEntry, Plugin

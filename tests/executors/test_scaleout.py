@@ -32,10 +32,10 @@ from videopipe.adapters.runners.dag import DagPipelineRunner
 from videopipe.adapters.runners.failure import FailureInjectingRunner
 from videopipe.adapters.runners.mock import MockDagPipelineService
 from videopipe.api import VideoFilePipelineService
+from videopipe.application import SequentialExecutor
 from videopipe.container import create_container
 from videopipe.domain import errors
 from videopipe.domain.model import FrameResult, FrameSelection
-from videopipe.domain.service import SequentialExecutor
 from videopipe.testing.media import make_video, read_frame_index, write_truncated_copy
 
 FRAMES = 48

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.fakes import FakeFrameSource
+from videopipe.application import VideoFilePipelineService
 from videopipe.domain.errors import RunnerTimeoutError, VideoPipeError
-from videopipe.domain.service import VideoFilePipelineService
 from videopipe.testing import FailureInjectingRunner, MockDagPipelineService
 
 

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.fakes import FakeFrameSource
+from videopipe.application import VideoFilePipelineService
 from videopipe.domain.errors import VideoDecodeError
 from videopipe.domain.model import FrameSelection
-from videopipe.domain.service import VideoFilePipelineService
 from videopipe.ports import FrameSource, PipelineRunner
 from videopipe.testing import (
     FailureInjectingRunner,

@@ -10,6 +10,7 @@ from typing import Any
 from videopipe.adapters.annotate import AnnotatedVideoWriter, annotation_fps, draw_result
 from videopipe.api import VideoFilePipelineService
 from videopipe.domain.model import Frame, RGBImage
+from videopipe.ports.closing import closed_after
 
 
 class ImageTap:
@@ -67,10 +68,8 @@ class Annotation:
             return image
         if self._frames is None:
             reader = self._stack.enter_context(self.service.frame_source.open(self.video))
-            self._frames = frames = reader.frames(self.service.selection)
-            close = getattr(frames, "close", None)
-            if close is not None:
-                self._stack.callback(close)
+            frames = reader.frames(self.service.selection)
+            self._frames = self._stack.enter_context(closed_after(frames))
         for frame in self._frames:
             if frame.index == frame_index:
                 return frame.image

@@ -29,6 +29,7 @@ from videopipe.cli.app import (
 from videopipe.container import create_container
 from videopipe.domain.errors import VideoPipeError
 from videopipe.domain.model import Frame, FrameSelection
+from videopipe.ports.closing import close_if_closeable
 
 DEFAULT_PIPELINES = ("motion", "scenes")
 
@@ -67,9 +68,7 @@ def _timed(what: str, items: Iterator[object]) -> Measurement:
         for _ in items:
             count += 1
     finally:
-        close = getattr(items, "close", None)
-        if close is not None:
-            close()
+        close_if_closeable(items)
     return Measurement(what, count, time.perf_counter() - started)
 
 

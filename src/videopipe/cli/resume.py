@@ -9,11 +9,12 @@ from videopipe.cli.annotation import Annotation
 from videopipe.cli.app import InvalidUsageError
 from videopipe.cli.results import LineSink, ResumeCheck, ResumePlan, WrittenVideo
 from videopipe.domain.model import FrameResult, FrameSelection
+from videopipe.ports.runner import HistoryDeclaringRunner
 
 
 def _stateless(service: VideoFilePipelineService, pipeline: str, video: str) -> bool:
     """Whether the runner declares that a frame's result depends on that frame alone."""
-    if getattr(service.runner, "history_frames", None) is None:
+    if not isinstance(service.runner, HistoryDeclaringRunner):
         return False  # undeclared: it may keep state, so resume re-runs from the start
     work = service.work(pipeline, video)
     try:

@@ -45,6 +45,7 @@ from videopipe.cli.resume import resumed_results
 from videopipe.container import ERROR_POLICIES, Container, create_container
 from videopipe.domain.errors import VideoFileNotFoundError
 from videopipe.domain.model import FrameSelection
+from videopipe.ports.closing import close_if_closeable
 
 
 class _FramesPerSecond(ProgressColumn):
@@ -305,9 +306,7 @@ def _run_video(
         if check is not None:
             check.finish()
     finally:
-        close = getattr(results, "close", None)
-        if close is not None:
-            close()  # stops the decoder at once (Ctrl-C, a failure, a closed pipe)
+        close_if_closeable(results)  # stops the decoder at once (Ctrl-C, a failure, a closed pipe)
 
 
 def _print_summary(tally: _Tally, seconds: float, output: str | None, annotate: str | None) -> None:

@@ -1,4 +1,4 @@
-"""The domain: value objects, errors and the video service. Imports no adapter."""
+"""The domain: value objects and errors. Imports nothing of videopipe but itself."""
 
 from videopipe.domain.errors import (
     ConfigurationError,

@@ -1,15 +1,28 @@
-"""The interfaces the domain needs; adapters implement them."""
+"""The interfaces the application needs; adapters implement them (one module per port).
 
+Optional capabilities are ``runtime_checkable`` Protocols checked with ``isinstance``:
+:class:`HistoryDeclaringRunner`, :class:`ThreadSafeRunner`, :class:`ManyVideoExecutor`,
+:class:`Closeable`.
+"""
+
+from videopipe.ports.closing import Closeable, close_if_closeable
 from videopipe.ports.encoding import ImageEncoder
-from videopipe.ports.executor import Executor, VideoWork
+from videopipe.ports.executor import Executor, ManyVideoExecutor
 from videopipe.ports.frames import FrameSource, VideoReader
-from videopipe.ports.runner import PipelineRunner
+from videopipe.ports.runner import HistoryDeclaringRunner, PipelineRunner, ThreadSafeRunner
+from videopipe.ports.work import UNBOUNDED_HISTORY, VideoWork
 
 __all__ = [
+    "UNBOUNDED_HISTORY",
+    "Closeable",
     "Executor",
     "FrameSource",
+    "HistoryDeclaringRunner",
     "ImageEncoder",
+    "ManyVideoExecutor",
     "PipelineRunner",
+    "ThreadSafeRunner",
     "VideoReader",
     "VideoWork",
+    "close_if_closeable",
 ]

@@ -19,3 +19,30 @@ class PipelineRunner(Protocol):
     def run_pipeline(self, pipeline_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Run one pipeline on one frame and return its output."""
         ...
+
+
+@runtime_checkable
+class HistoryDeclaringRunner(PipelineRunner, Protocol):
+    """A runner that declares how far back a frame's result may depend (a capability).
+
+    A runner without it may keep any state: executors run its work in one piece and
+    ``--resume`` re-runs a video from its start.
+    """
+
+    def history_frames(self, pipeline_id: str) -> int:
+        """How many earlier selected frames a result may depend on.
+
+        ``UNBOUNDED_HISTORY``: all of them; see
+        :meth:`videopipe.ports.work.VideoWork.history_frames`.
+        """
+        ...
+
+
+@runtime_checkable
+class ThreadSafeRunner(PipelineRunner, Protocol):
+    """A runner that says whether it may be called from several threads at once.
+
+    Only ``thread_safe is True`` counts; a stateful one keeps its state per thread.
+    """
+
+    thread_safe: bool

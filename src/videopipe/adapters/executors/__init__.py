@@ -23,7 +23,7 @@ from videopipe.ports.executor import Executor
 
 EXECUTORS: dict[str, str] = {
     "auto": "videopipe.adapters.executors.auto:AutoExecutor",
-    "sequential": "videopipe.domain.service:SequentialExecutor",
+    "sequential": "videopipe.application.sequential:SequentialExecutor",
     "prefetch": "videopipe.adapters.executors.prefetch:PrefetchExecutor",
     "threads": "videopipe.adapters.executors.threads:ThreadsExecutor",
     "segments": "videopipe.adapters.executors.segments:SegmentExecutor",

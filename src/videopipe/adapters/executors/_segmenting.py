@@ -20,7 +20,8 @@ from typing import Any
 
 from videopipe.domain.errors import ConfigurationError
 from videopipe.domain.model import FrameResult, FrameSelection, VideoInfo
-from videopipe.ports.executor import VideoWork
+from videopipe.ports.closing import close_if_closeable
+from videopipe.ports.work import VideoWork
 
 Recipe = Callable[[], VideoWork]
 """A picklable zero-argument callable that rebuilds a work (``VideoWork.portable()``)."""
@@ -176,9 +177,7 @@ def _process(
                         emit(pending)
                         pending = []
             finally:
-                close = getattr(frames, "close", None)
-                if close is not None:
-                    close()
+                close_if_closeable(frames)
     finally:
         if pending:
             emit(pending)

@@ -11,7 +11,8 @@ from videopipe.adapters.executors.threads import (
     declared_history,
 )
 from videopipe.domain.model import FrameResult
-from videopipe.ports.executor import UNBOUNDED_HISTORY, Executor, VideoWork
+from videopipe.ports.executor import Executor
+from videopipe.ports.work import UNBOUNDED_HISTORY, VideoWork
 
 
 class AutoExecutor:

@@ -13,9 +13,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 
+from videopipe.application.service import VideoFilePipelineService
 from videopipe.domain.model import FrameResult
-from videopipe.domain.service import VideoFilePipelineService
-from videopipe.ports.executor import VideoWork
+from videopipe.ports.closing import closed_after
+from videopipe.ports.executor import ManyVideoExecutor
+from videopipe.ports.work import VideoWork
 
 
 def run_batch(
@@ -37,28 +39,15 @@ def _generate(
 ) -> Iterator[tuple[str, FrameResult]]:
     executor = service.executor
     try:
-        many = getattr(executor, "execute_many", None)
-        if many is not None:
-            pairs: Iterator[tuple[VideoWork, FrameResult]] = many(works)
-            try:
+        if isinstance(executor, ManyVideoExecutor):
+            with closed_after(executor.execute_many(works)) as pairs:
                 for work, result in pairs:
                     yield work.path, result
-            finally:
-                _close(pairs)
             return
         for work in works:
-            results = executor.execute(work)
-            try:
+            with closed_after(executor.execute(work)) as results:
                 for result in results:
                     yield work.path, result
-            finally:
-                _close(results)
     finally:
         for work in works:
             work.close()
-
-
-def _close(iterator: object) -> None:
-    close = getattr(iterator, "close", None)
-    if close is not None:
-        close()

@@ -37,7 +37,7 @@ from videopipe.adapters.executors._segmenting import (
 from videopipe.adapters.executors.segments import check_workers
 from videopipe.domain.errors import ConfigurationError, MissingDependencyError, WorkerLostError
 from videopipe.domain.model import FrameResult
-from videopipe.ports.executor import VideoWork
+from videopipe.ports.work import VideoWork
 
 _CANCEL_POLL = 0.5
 """Seconds between a running segment's checks that its task was cancelled."""

@@ -16,8 +16,9 @@ from typing import Final
 
 from videopipe.adapters._closing import Closing
 from videopipe.domain.model import Frame, FrameResult, FrameSelection
-from videopipe.ports.executor import VideoWork
+from videopipe.ports.closing import close_if_closeable
 from videopipe.ports.frames import VideoReader
+from videopipe.ports.work import VideoWork
 
 DEFAULT_DEPTH: Final = 4
 """Decoded frames the buffer holds by default (a 1080p RGB frame is 6.2 MB)."""
@@ -78,9 +79,7 @@ class FramePump(Closing):
         except BaseException as exc:  # handed to the caller, in order, whatever it is
             self._put(_Failure(exc))
         finally:
-            close = getattr(frames, "close", None)
-            if close is not None:
-                close()
+            close_if_closeable(frames)
 
     def _put(self, item: object) -> bool:
         with self._ready:

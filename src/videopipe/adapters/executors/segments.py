@@ -37,10 +37,10 @@ from videopipe.adapters.executors._segmenting import (
 )
 from videopipe.domain.errors import ConfigurationError, WorkerLostError
 from videopipe.domain.model import FrameResult
-from videopipe.ports.executor import VideoWork
+from videopipe.ports.work import VideoWork
 
 _KEYS = itertools.count()
-_PRELOAD = ["videopipe.adapters.executors._pool", "videopipe.domain.service"]
+_PRELOAD = ["videopipe.adapters.executors._pool", "videopipe.application.service"]
 
 
 @dataclass(eq=False)

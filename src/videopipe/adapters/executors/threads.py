@@ -33,7 +33,7 @@ from videopipe.adapters.executors.prefetch import (
 )
 from videopipe.domain.errors import ConfigurationError
 from videopipe.domain.model import Frame, FrameResult
-from videopipe.ports.executor import UNBOUNDED_HISTORY, VideoWork
+from videopipe.ports.work import UNBOUNDED_HISTORY, VideoWork
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ import numpy as np
 from videopipe.adapters.runners.dag.library import PipelineLibrary
 from videopipe.adapters.runners.dag.spec import FRAME, Pipeline
 from videopipe.domain.errors import PluginError
-from videopipe.ports.executor import UNBOUNDED_HISTORY
 from videopipe.ports.plugins import FrameContext, HistoryEntry, Plugin
+from videopipe.ports.work import UNBOUNDED_HISTORY
 
 
 def to_jsonable(value: Any) -> Any:
