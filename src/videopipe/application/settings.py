@@ -33,12 +33,14 @@ ERROR_POLICIES: tuple[str, ...] = get_args(ErrorPolicy)
 IMAGE_BYTES_MODES: tuple[str, ...] = get_args(ImageBytesMode)
 
 
-def check_int(name: str, value: object, minimum: int) -> int:
-    """``value`` when it is an ``int`` (not a bool) >= ``minimum``; else ``ValueError``."""
+def check_int(
+    name: str, value: object, minimum: int, *, error: type[ValueError] = ValueError
+) -> int:
+    """``value`` when it is an ``int`` (not a bool) >= ``minimum``; else ``error``."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise error(f"{name} must be an integer >= {minimum}, got {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise error(f"{name} must be >= {minimum}, got {value}")
     return value
 
 

@@ -35,6 +35,7 @@ from videopipe.adapters.executors._segmenting import (
     unpack_error,
 )
 from videopipe.adapters.executors.segments import check_workers
+from videopipe.application.settings import check_int
 from videopipe.domain.errors import ConfigurationError, MissingDependencyError, WorkerLostError
 from videopipe.domain.model import FrameResult
 from videopipe.ports.work import VideoWork
@@ -118,11 +119,13 @@ class DaskExecutor:
         self._distributed = _import_distributed()
         self.workers = check_workers(workers)
         self.scheduler_address = scheduler_address or None
-        self.segments_per_worker = check_workers(segments_per_worker)
-        self.min_segment_frames = check_workers(min_segment_frames)
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ConfigurationError(f"max_retries must be an integer >= 0, got {max_retries!r}")
-        self.max_retries = max_retries
+        self.segments_per_worker = check_int(
+            "segments_per_worker", segments_per_worker, 1, error=ConfigurationError
+        )
+        self.min_segment_frames = check_int(
+            "min_segment_frames", min_segment_frames, 1, error=ConfigurationError
+        )
+        self.max_retries = check_int("max_retries", max_retries, 0, error=ConfigurationError)
         self.trim_memory = trim_memory
         self._client: Any = None
         self._cluster: Any = None

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from videopipe.adapters._closing import Closing
+from videopipe.application.settings import check_int
 from videopipe.domain.model import Frame, FrameResult, FrameSelection
 from videopipe.ports.closing import close_if_closeable
 from videopipe.ports.frames import VideoReader
@@ -24,13 +25,6 @@ DEFAULT_DEPTH: Final = 4
 """Decoded frames the buffer holds by default (a 1080p RGB frame is 6.2 MB)."""
 
 _LIVENESS_SECONDS: Final = 1.0
-
-
-def check_count(name: str, value: object, minimum: int = 1) -> int:
-    """``value`` if it is an integer >= ``minimum``, else a ``ValueError`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
 
 
 class _Failure:
@@ -59,7 +53,7 @@ class FramePump(Closing):
     def __init__(self, reader: VideoReader, selection: FrameSelection, depth: int) -> None:
         self._reader = reader
         self._selection = selection
-        self._depth = check_count("depth", depth)
+        self._depth = check_int("depth", depth, 1)
         self._items: collections.deque[object] = collections.deque()
         self._ready = threading.Condition()
         self._stopped = False
@@ -132,7 +126,7 @@ class PrefetchExecutor:
     name = "prefetch"
 
     def __init__(self, depth: int = DEFAULT_DEPTH) -> None:
-        self.depth = check_count("prefetch depth", depth)
+        self.depth = check_int("prefetch depth", depth, 1)
 
     def execute(self, work: VideoWork) -> Iterator[FrameResult]:
         """Yield ``work``'s results in frame order, decoding ahead."""

@@ -35,6 +35,7 @@ from videopipe.adapters.executors._segmenting import (
     results_of,
     unpack_error,
 )
+from videopipe.application.settings import check_int
 from videopipe.domain.errors import ConfigurationError, WorkerLostError
 from videopipe.domain.model import FrameResult
 from videopipe.ports.work import VideoWork
@@ -63,9 +64,7 @@ def check_workers(workers: int | None) -> int:
     """``workers``, or the CPU count when ``None``; anything but a positive int is refused."""
     if workers is None:
         return os.cpu_count() or 1
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ConfigurationError(f"workers must be an integer >= 1, got {workers!r}")
-    return workers
+    return check_int("workers", workers, 1, error=ConfigurationError)
 
 
 class SegmentExecutor:
@@ -94,11 +93,13 @@ class SegmentExecutor:
         tune_malloc: bool = True,
     ) -> None:
         self.workers = check_workers(workers)
-        self.segments_per_worker = check_workers(segments_per_worker)
-        self.min_segment_frames = check_workers(min_segment_frames)
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ConfigurationError(f"max_retries must be an integer >= 0, got {max_retries!r}")
-        self.max_retries = max_retries
+        self.segments_per_worker = check_int(
+            "segments_per_worker", segments_per_worker, 1, error=ConfigurationError
+        )
+        self.min_segment_frames = check_int(
+            "min_segment_frames", min_segment_frames, 1, error=ConfigurationError
+        )
+        self.max_retries = check_int("max_retries", max_retries, 0, error=ConfigurationError)
         method = start_method or default_start_method()
         if method not in START_METHODS:
             raise ConfigurationError(

@@ -29,8 +29,8 @@ from videopipe.adapters.executors.prefetch import (
     DEFAULT_DEPTH,
     FramePump,
     PrefetchExecutor,
-    check_count,
 )
+from videopipe.application.settings import check_int
 from videopipe.domain.errors import ConfigurationError
 from videopipe.domain.model import Frame, FrameResult
 from videopipe.ports.work import UNBOUNDED_HISTORY, VideoWork
@@ -159,11 +159,11 @@ class ThreadsExecutor:
         chunk_frames: int = DEFAULT_CHUNK_FRAMES,
         depth: int = DEFAULT_DEPTH,
     ) -> None:
-        self.workers = check_count(
-            "workers", workers if workers is not None else os.cpu_count() or 1
+        self.workers = check_int(
+            "workers", workers if workers is not None else os.cpu_count() or 1, 1
         )
-        self.chunk_frames = check_count("chunk_frames", chunk_frames)
-        self.depth = check_count("prefetch depth", depth)
+        self.chunk_frames = check_int("chunk_frames", chunk_frames, 1)
+        self.depth = check_int("prefetch depth", depth, 1)
 
     def plan(self, work: VideoWork) -> tuple[int, int, int]:
         """``(workers, frames per chunk, warm-up frames per chunk)`` for ``work``.
