@@ -8,6 +8,8 @@ from videopipe.domain.errors import ConfigurationError
 from videopipe.domain.model import RGBImage
 
 _EXTENSIONS = {"png": ".png", "jpeg": ".jpg"}
+IMAGE_FORMATS: tuple[str, ...] = tuple(_EXTENSIONS)
+"""The image formats an :class:`ImageioEncoder` writes."""
 
 
 class ImageioEncoder:

@@ -22,6 +22,7 @@ from rich.progress import (
 from rich.text import Text
 
 from videopipe.api import VideoFilePipelineService
+from videopipe.application.settings import ERROR_POLICIES
 from videopipe.cli.annotation import Annotation, annotation_of
 from videopipe.cli.app import (
     EXIT_OK,
@@ -42,7 +43,7 @@ from videopipe.cli.results import (
     plan_resume,
 )
 from videopipe.cli.resume import resumed_results
-from videopipe.container import ERROR_POLICIES, Container, create_container
+from videopipe.container import Container, create_container
 from videopipe.domain.errors import VideoFileNotFoundError
 from videopipe.domain.model import FrameSelection
 from videopipe.ports.closing import close_if_closeable
