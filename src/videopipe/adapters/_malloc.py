@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 
 _M_TRIM_THRESHOLD = -1
@@ -21,17 +22,15 @@ MMAP_THRESHOLD = 32 << 20
 """Buffers up to this size come from glibc's heap (its largest allowed threshold)."""
 TRIM_THRESHOLD = 128 << 20
 """Free heap glibc may keep instead of returning it to the system."""
-_TUNED: list[bool] = []
 
 
+@functools.cache
 def tune_glibc_malloc() -> bool:
     """Fix glibc's mmap and trim thresholds, once per process; return whether they are set.
 
     Leaves them alone when ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TRIM_THRESHOLD_`` is
     set (the user's or a cluster's choice) and where the C library has no ``mallopt``.
     """
-    if _TUNED:
-        return _TUNED[0]
     tuned = False
     if not {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"} & set(os.environ):
         with contextlib.suppress(OSError, AttributeError):
@@ -40,5 +39,4 @@ def tune_glibc_malloc() -> bool:
             tuned = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
                 mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
             )
-    _TUNED.append(tuned)
     return tuned

@@ -15,7 +15,7 @@ imported lazily, so a backend's optional dependency is only needed when it is ch
 
 from __future__ import annotations
 
-import importlib
+import pkgutil
 from typing import Any
 
 from videopipe.domain.errors import ConfigurationError
@@ -39,8 +39,7 @@ def executor_class(name: str) -> type[Any]:
         raise ConfigurationError(
             f"unknown executor {name!r}; valid executors: {', '.join(EXECUTORS)}"
         )
-    module, _, attribute = target.partition(":")
-    found: type[Any] = getattr(importlib.import_module(module), attribute)
+    found: type[Any] = pkgutil.resolve_name(target)
     return found
 
 

@@ -7,9 +7,9 @@ the others from loading.
 
 from __future__ import annotations
 
-import importlib
 import importlib.metadata
 import logging
+import pkgutil
 from collections.abc import Iterable
 from types import UnionType
 from typing import Annotated, Literal, Union, get_args, get_origin
@@ -94,8 +94,7 @@ class PluginRegistry:
         target = self._targets.get(name)
         if target is None:
             return None
-        module_name, _, class_name = target.partition(":")
-        plugin = self._check(name, getattr(importlib.import_module(module_name), class_name))
+        plugin = self._check(name, pkgutil.resolve_name(target))
         self._loaded[name] = plugin
         return plugin
 

@@ -6,13 +6,15 @@ import os
 import re
 import threading
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 
 from videopipe.adapters.plugins import PluginRegistry
 from videopipe.adapters.runners.dag.spec import Pipeline, load_pipeline
 from videopipe.domain.errors import PipelineNotFoundError, PipelineSpecError
 
-SHIPPED_PIPELINES = Path(__file__).resolve().parents[3] / "pipelines"
+SHIPPED_PIPELINES = Path(str(resources.files("videopipe") / "pipelines"))
+"""The pipelines shipped in the package (a directory of the installed package)."""
 PATH_VARIABLE = "VIDEOPIPE_PIPELINE_PATH"
 _SUFFIXES = (".yaml", ".yml")
 _ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
