@@ -159,7 +159,7 @@ class VideoFilePipelineService:
         path: str | os.PathLike[str],
         selection: FrameSelection | None = None,
     ) -> VideoWork:
-        """The :class:`~videopipe.ports.executor.VideoWork` an executor runs for a file.
+        """The :class:`~videopipe.ports.work.VideoWork` an executor runs for a file.
 
         ``selection`` defaults to this service's (stride and ``max_frames``). The caller
         closes the work.

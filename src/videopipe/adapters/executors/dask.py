@@ -1,7 +1,8 @@
 """The ``dask`` executor: a video's segments as tasks on a Dask distributed cluster.
 
 The same segment plan as the ``segments`` executor (see ``_segmenting``): each task
-rebuilds the service from :meth:`VideoWork.portable` and decodes its own segment, so
+rebuilds the work from :meth:`VideoWork.portable` (a pickled
+:class:`~videopipe.application.work.WorkOrder`) and decodes its own segment, so
 the workers must see the video files at the same paths (a shared filesystem). By
 default the executor starts a ``LocalCluster`` of ``workers`` single-threaded worker
 processes on first use and keeps it for later videos until :meth:`DaskExecutor.close`;

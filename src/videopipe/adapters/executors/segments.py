@@ -1,6 +1,7 @@
 """The ``segments`` executor: a video's segments run in parallel on local worker processes.
 
-Each worker rebuilds the service from :meth:`VideoWork.portable` and decodes its own
+Each worker rebuilds the work from :meth:`VideoWork.portable` (a pickled
+:class:`~videopipe.application.work.WorkOrder`) and decodes its own
 segment; results come back in frame order, each segment's as soon as it and every
 segment before it are done (the first segment's as they are produced). Errors behave
 as in a sequential run: under ``raise`` every result before the failing frame comes

@@ -145,19 +145,8 @@ def pipeline_history(pipeline: Pipeline) -> int:
     """How many earlier processed frames a result of ``pipeline`` may depend on.
 
     ``UNBOUNDED_HISTORY`` when a node with history is ``recurrent``; otherwise the sum
-    of every node's ``history``. Why the sum bounds it: call ``O(X)`` how far back the
-    outcome (outputs or failure) of node ``X`` on frame ``f`` may depend. A
-    non-recurrent plugin's outcome depends on its inputs on ``f`` (the outcomes of its
-    parents on ``f``) and on the inputs of the entries it is shown, that is its slots
-    for frames ``f-h..f-1``. Whether a slot holds an entry depends on whether ``X`` was
-    reached on that frame, i.e. on the outcomes there of every node before ``X`` in
-    topological order (a failure stops the frame), and the entry's inputs on the
-    outcomes of its parents. So ``O(X) <= h(X) + max(O(Y) for Y before X)``, and by
-    induction along the order ``O(X) <= sum of h`` over ``X`` and the nodes before it.
-    The longest-path sum would not do: with ``on_error: skip`` a failure in a node off
-    ``X``'s path still decides whether ``X`` took an entry. A plugin that reads its own
-    earlier outputs (``HistoryEntry.outputs``) feeds every earlier frame forward: no
-    finite window is exact, hence ``recurrent``.
+    of every node's ``history`` (not the longest path: a failure off a node's path still
+    decides whether it took an entry; the proof is in docs/executors.md, "Why the sum").
     """
     total = 0
     for node in pipeline.nodes.values():
