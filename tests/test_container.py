@@ -11,7 +11,8 @@ from videopipe.adapters.decoders.opencv import OpenCVFrameSource
 from videopipe.adapters.decoders.pyav import PyAVFrameSource
 from videopipe.adapters.encoders import ImageioEncoder
 from videopipe.application import VideoFilePipelineService
-from videopipe.container import ENVIRONMENTS, IMAGE_BYTES, RUNNERS, create_container
+from videopipe.configuration import IMAGE_BYTES, RUNNERS
+from videopipe.container import ENVIRONMENTS, create_container
 from videopipe.domain.errors import ConfigurationError, FrameTooLargeError
 from videopipe.ports import FrameSource, PipelineRunner
 from videopipe.testing import (
