@@ -1,4 +1,9 @@
-"""``videopipe run``: a pipeline over videos, one JSON line per processed frame."""
+"""``videopipe run``: a pipeline over videos, one JSON line per processed frame.
+
+Over 300 lines because it is one click command: its options, their checks and the loop
+that writes, resumes and annotates read as one page (results, resume and annotation
+logic live in their own modules).
+"""
 
 from __future__ import annotations
 

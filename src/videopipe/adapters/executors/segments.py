@@ -8,6 +8,9 @@ as in a sequential run: under ``raise`` every result before the failing frame co
 first, then the exception (same type, with a note naming the segment). A worker that
 dies is replaced and its segment run again, ``max_retries`` times, then
 :class:`~videopipe.domain.errors.WorkerLostError` names the frame range.
+
+Over 300 lines because the scheduler's window, dispatch and worker-loss handling share
+its task state; the worker side lives in ``_pool`` and the plan in ``_segmenting``.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ top-left pixel and a code covering pixels 10..19 spans 10.0 to 20.0. (OpenCV rep
 pixel centres; its points are shifted by half a pixel to match.) A ``box`` is
 ``[x1, y1, x2, y2]`` in whole pixels, x2/y2 exclusive: the pixels the four corners
 enclose, clipped to the frame.
+
+Over 300 lines because its plugins share the corner-coordinate convention above and
+the helpers that apply it (points, boxes); one module keeps the convention in one place.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ result shape the other detectors give::
 ``box`` is in integer pixel coordinates of the frame, x2/y2 exclusive, clipped to the
 frame; detections come best score first. Their ``score`` is the detector's own
 confidence, **not** a probability in 0..1: see each class.
+
+Over 300 lines because its two plugins share the detector result shape, the box
+clipping and the non-maximum suppression; one module keeps that shape in one place.
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ Every detector plugin gives the same shape of result::
 ``box`` is in integer pixel coordinates of the *frame* (x2/y2 exclusive, clipped to
 the frame), ``score`` a float in 0..1, ``label`` the class name (or the class index
 as a string when no names are known). Detections come best score first.
+
+Over 300 lines because pre-processing (letterbox), the model's output layouts and the
+post-processing (decode, non-maximum suppression, un-letterbox) must agree on one
+geometry; one module keeps it in one place.
 """
 
 from __future__ import annotations
