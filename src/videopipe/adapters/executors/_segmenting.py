@@ -14,13 +14,14 @@ import contextlib
 import os
 import pickle
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from videopipe.domain.errors import ConfigurationError
 from videopipe.domain.model import FrameResult, FrameSelection, VideoInfo
-from videopipe.ports.closing import close_if_closeable
+from videopipe.ports.closing import close_if_closeable, closed_after
+from videopipe.ports.executor import ManyVideoExecutor
 from videopipe.ports.work import VideoWork
 
 Recipe = Callable[[], VideoWork]
@@ -238,3 +239,10 @@ def results_of(payload: Any) -> list[FrameResult]:
     if not isinstance(payload, list) or not all(isinstance(r, FrameResult) for r in payload):
         raise TypeError(f"a worker sent {type(payload).__name__}, not a list of FrameResult")
     return payload
+
+
+def execute_one(executor: ManyVideoExecutor, work: VideoWork) -> Iterator[FrameResult]:
+    """``executor.execute(work)`` for an executor built around ``execute_many``."""
+    with closed_after(executor.execute_many([work])) as results:
+        for _, result in results:
+            yield result

@@ -28,6 +28,7 @@ from typing import Any
 
 from videopipe.adapters.executors._segmenting import (
     Segment,
+    execute_one,
     load_recipe,
     pack_error,
     plan_work,
@@ -160,9 +161,7 @@ class DaskExecutor:
 
     def execute(self, work: VideoWork) -> Iterator[FrameResult]:
         """Yield ``work``'s results in frame order, computed on the cluster."""
-        with contextlib.closing(self.execute_many([work])) as results:
-            for _, result in results:
-                yield result
+        return execute_one(self, work)
 
     def execute_many(
         self, works: Iterable[VideoWork]

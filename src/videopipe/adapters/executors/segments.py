@@ -16,7 +16,6 @@ its task state; the worker side lives in ``_pool`` and the plan in ``_segmenting
 from __future__ import annotations
 
 import collections
-import contextlib
 import itertools
 import multiprocessing
 import os
@@ -35,6 +34,7 @@ from videopipe.adapters.executors._pool import (
 )
 from videopipe.adapters.executors._segmenting import (
     Segment,
+    execute_one,
     plan_work,
     results_of,
     unpack_error,
@@ -117,9 +117,7 @@ class SegmentExecutor:
 
     def execute(self, work: VideoWork) -> Iterator[FrameResult]:
         """Yield ``work``'s results in frame order, computed on the worker processes."""
-        with contextlib.closing(self.execute_many([work])) as results:
-            for _, result in results:
-                yield result
+        return execute_one(self, work)
 
     def execute_many(
         self, works: Iterable[VideoWork]
