@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from videopipe.adapters.executors.threads import declared_history
 from videopipe.domain.errors import ConfigurationError
 from videopipe.domain.model import FrameResult, FrameSelection, VideoInfo
 from videopipe.ports.closing import close_if_closeable, closed_after
@@ -115,12 +116,7 @@ def plan_work(work: VideoWork, parts: int, min_frames: int) -> list[Segment]:
     with work.open() as reader:
         info = reader.info
     count = estimate_frame_count(info, os.path.abspath(work.path))
-    try:
-        history = work.history_frames()
-    except ConfigurationError:  # an answer that is not a count
-        raise
-    except Exception:  # the runner fails on this pipeline: it will on every frame too
-        history = 0
+    history = declared_history(work)
     return plan_segments(
         work.path,
         work.selection,
