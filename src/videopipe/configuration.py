@@ -110,9 +110,10 @@ def validate(config: dict[str, Any]) -> None:
             if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
                 model = field.annotation
         key = ".".join(keys)
-        hint = field.description if field is not None else error["msg"]
+        hint = field.description if field is not None and field.description else error["msg"]
+        value = None if error["type"] == "missing" else error.get("input")
         raise ConfigurationError(
-            f"invalid configuration value {key}={error.get('input')!r} "
+            f"invalid configuration value {key}={value!r} "
             f"(environment {config['environment']!r}); {hint}"
         ) from None
 
