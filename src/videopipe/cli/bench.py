@@ -15,7 +15,7 @@ import click
 from rich.table import Table
 
 from videopipe.adapters.decoders import DECODERS, available_decoders
-from videopipe.adapters.decoders.imageio_ffmpeg import bundled_ffmpeg
+from videopipe.adapters.ffmpeg.binary import bundled_ffmpeg
 from videopipe.cli.app import (
     EXIT_OK,
     InvalidUsageError,

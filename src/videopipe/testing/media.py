@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
-from videopipe.adapters.decoders.imageio_ffmpeg import bundled_ffmpeg
+from videopipe.adapters.ffmpeg.binary import bundled_ffmpeg
 from videopipe.domain.errors import MissingDependencyError
 
 Image_ = npt.NDArray[np.uint8]

@@ -17,19 +17,10 @@ from types import ModuleType
 from typing import Any
 
 from videopipe.adapters._closing import Closing
-from videopipe.adapters.decoders._index import (
-    declared_frame_count,
-    expected_frame_count,
-    first_frame_rgb,
-)
-from videopipe.adapters.decoders._paths import check_frame_pixels, check_local_video_file
-from videopipe.adapters.decoders.imageio_ffmpeg import (
-    DEFAULT_MAX_FRAME_PIXELS,
-    as_ffmpeg_input,
-    bundled_ffmpeg,
-    demux_problems,
-    probe,
-)
+from videopipe.adapters.ffmpeg.binary import bundled_ffmpeg, demux_problems, probe
+from videopipe.adapters.ffmpeg.checks import DEFAULT_MAX_FRAME_PIXELS, check_frame_pixels
+from videopipe.adapters.ffmpeg.files import as_ffmpeg_input, check_local_video_file
+from videopipe.adapters.ffmpeg.libav import declared_frame_count, expected_frames, first_frame_rgb
 from videopipe.domain.errors import MissingDependencyError, VideoDecodeError, VideoReadError
 from videopipe.domain.model import Frame, FrameSelection, VideoInfo
 
@@ -222,12 +213,9 @@ class OpenCVVideoReader(Closing):
         and just stops. Damage inside a frame's data, seen only when decoding, stays
         invisible to this decoder (the imageio_ffmpeg and pyav decoders report it).
         """
-        declared = self._info.frame_count
         source = self._source
-        if declared is not None:
-            if decoded >= declared:
-                return
-            expected = expected_frame_count(self._abspath, declared, source.timeout)
+        expected = expected_frames(self._abspath, self._info.frame_count, decoded, source.timeout)
+        if expected is not None:
             if decoded < expected:
                 raise VideoDecodeError(
                     self._path,
