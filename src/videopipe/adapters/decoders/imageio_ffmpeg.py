@@ -5,6 +5,11 @@ rather than through ``imageio_ffmpeg.read_frames`` because that generator cannot
 report per-frame timestamps, hides ffmpeg's exit status (a decode failure looks like
 the end of the video) and copies each frame twice. Per-frame timestamps come from
 ffmpeg's ``showinfo`` filter on stderr; frames are read straight into numpy arrays.
+
+Over 300 lines because one decode run is one state machine: the process, its two
+non-blocking pipes read from one thread, and the log that times each frame; what it
+shares with the other backends (probe, input, checks, counts) is in
+:mod:`videopipe.adapters.ffmpeg`.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ less the discarded packets, which :func:`expected_frame_count` counts by demuxin
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -72,17 +73,28 @@ def declared_frame_count(abspath: str, timeout: float = TIMEOUT) -> int | None:
     return None
 
 
-def expected_frame_count(abspath: str, declared: int, timeout: float = TIMEOUT) -> int:
-    """``declared`` less the packets an edit list discards (``declared`` if unreadable)."""
-    discarded = 0
+def _count_packets(abspath: str, timeout: float, counted: Callable[[Any], bool]) -> int | None:
+    """The first video stream's packets for which ``counted`` holds, counted by demuxing.
+
+    None when the file cannot be opened or holds no video stream; a read that fails
+    half-way gives the count so far.
+    """
+    count: int | None = None
     with contextlib.suppress(Exception), av.open("file:" + abspath, timeout=timeout) as container:
         stream = first_video_stream(container)
         if stream is None:
-            return declared
+            return None
+        count = 0
         for packet in container.demux(stream):
-            if packet.size and packet.is_discard:
-                discarded += 1
-    return declared - discarded
+            if counted(packet):
+                count += 1
+    return count
+
+
+def expected_frame_count(abspath: str, declared: int, timeout: float = TIMEOUT) -> int:
+    """``declared`` less the packets an edit list discards (``declared`` if unreadable)."""
+    discarded = _count_packets(abspath, timeout, lambda packet: packet.size and packet.is_discard)
+    return declared - (discarded or 0)
 
 
 def expected_frames(
@@ -96,15 +108,7 @@ def expected_frames(
 
 def count_video_packets(abspath: str, timeout: float = TIMEOUT) -> int | None:
     """The packets of the first video stream, counted by demuxing (None if unreadable)."""
-    count = 0
-    with contextlib.suppress(Exception), av.open("file:" + abspath, timeout=timeout) as container:
-        stream = first_video_stream(container)
-        if stream is None:
-            return None
-        for packet in container.demux(stream):
-            if packet.size:
-                count += 1
-    return count or None
+    return _count_packets(abspath, timeout, lambda packet: packet.size > 0) or None
 
 
 def first_frame_rgb(abspath: str, timeout: float = TIMEOUT) -> Any | None:

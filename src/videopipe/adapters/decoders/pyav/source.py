@@ -69,7 +69,7 @@ class PyAVFrameSource:
 
     ``threads`` decoder threads (0: FFmpeg's choice) of ``thread_type`` (``AUTO``,
     ``FRAME``, ``SLICE``, ``NONE``); ``conversion_threads`` for swscale's RGB
-    conversion (1: measured fastest next to a multi-threaded decoder on 2 cores);
+    conversion (1 by default: why in ``docs/decoders.md``);
     ``seek_threshold``: a strided or ranged read seeks to a keyframe only when that
     skips more than this many packets; ``fast_seek=False`` always decodes sequentially.
     ``timeout`` bounds FFmpeg's blocking reads and the bundled ffmpeg's check of
