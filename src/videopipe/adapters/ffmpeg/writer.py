@@ -118,7 +118,10 @@ class VideoWriter(Closing):
             codec, rate=rate, width=self.width, height=self.height, time_base=self.time_base
         )
         stream.pix_fmt = chosen
-        stream.thread_count = 0  # the encoder's choice, as the ffmpeg command line's
+        # Threads as the ffmpeg command line sets them (frame threads, the encoder's count):
+        # PyAV's slice threads would make other bitstreams from the same frames.
+        stream.thread_type = "AUTO"
+        stream.thread_count = 0
         if rotation is not None:
             stream.set_display_rotation(rotation)
         context = stream.codec_context
