@@ -20,6 +20,7 @@ import fcntl
 import os
 import selectors
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -353,8 +354,6 @@ class _DecodeRun:
 
 def _grow_pipe(fd: int, size: int = 1 << 20) -> None:
     """Let a whole frame sit in the pipe (Linux): fewer wake-ups per frame."""
-    set_pipe_size = getattr(fcntl, "F_SETPIPE_SZ", None)
-    if set_pipe_size is None:
-        return
-    with contextlib.suppress(OSError):
-        fcntl.fcntl(fd, set_pipe_size, size)
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
