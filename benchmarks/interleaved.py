@@ -31,7 +31,7 @@ import av
 from av.video.reformatter import VideoReformatter
 
 from videopipe.adapters.decoders import DEFAULT_DECODER, create_frame_source
-from videopipe.adapters.decoders.imageio_ffmpeg import bundled_ffmpeg
+from videopipe.adapters.ffmpeg.binary import bundled_ffmpeg
 from videopipe.application import VideoFilePipelineService
 from videopipe.testing.media import make_video
 

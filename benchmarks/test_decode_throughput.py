@@ -36,8 +36,8 @@ import pytest
 from av.video.reformatter import VideoReformatter
 
 from videopipe.adapters.decoders import DEFAULT_DECODER, create_frame_source
-from videopipe.adapters.decoders.imageio_ffmpeg import bundled_ffmpeg
 from videopipe.adapters.encoders import ImageioEncoder
+from videopipe.adapters.ffmpeg.binary import bundled_ffmpeg
 from videopipe.adapters.runners.mock import MockDagPipelineService
 from videopipe.application import VideoFilePipelineService
 from videopipe.ports.frames import FrameSource

@@ -38,8 +38,8 @@ import pytest
 
 from conftest import RESULTS, Measurement
 from videopipe.adapters.decoders import available_decoders, create_frame_source
-from videopipe.adapters.decoders.imageio_ffmpeg import bundled_ffmpeg
 from videopipe.adapters.executors import create_executor
+from videopipe.adapters.ffmpeg.binary import bundled_ffmpeg
 from videopipe.application import SequentialExecutor, VideoFilePipelineService
 from videopipe.ports.executor import Executor
 from videopipe.testing.media import make_video

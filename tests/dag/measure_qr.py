@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from videopipe.adapters.decoders import create_frame_source
-from videopipe.adapters.decoders.imageio_ffmpeg import bundled_ffmpeg
+from videopipe.adapters.ffmpeg.binary import bundled_ffmpeg
 
 Point = tuple[float, float]
 

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from videopipe.adapters.decoders import create_frame_source
-from videopipe.adapters.decoders.imageio_ffmpeg import bundled_ffmpeg
+from videopipe.adapters.ffmpeg.binary import bundled_ffmpeg
 from videopipe.adapters.plugins import PluginRegistry
 from videopipe.adapters.plugins.detectors import FaceDetect, PersonDetect, non_max_suppression
 from videopipe.adapters.runners.dag import DagPipelineRunner, PipelineLibrary

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from videopipe.adapters.decoders import _paths, create_frame_source
+from videopipe.adapters.decoders import create_frame_source
+from videopipe.adapters.ffmpeg import files as _paths
 from videopipe.domain.errors import VideoReadError
 from videopipe.testing.media import make_video
 

@@ -1,12 +1,8 @@
 """glibc's allocator thresholds, fixed once per process for frame-sized buffers.
 
-By default glibc serves allocations above an adaptive threshold with fresh mappings and
-trims the main thread's heap as soon as its free top grows past twice that threshold, so
-a decoder or runner that allocates and frees a few megabytes per frame has those pages
-faulted in and zeroed again on every frame. Measured here: the PyAV adapter ran at 0.58
-of its raw loop (+1.1 ms CPU per 720p frame), and a numpy runner in a worker process's
-main thread about 3x slower per call than on a thread. Fixed, larger thresholds keep the
-freed buffers for reuse.
+With glibc's adaptive thresholds, a decoder or runner that frees a few megabytes per
+frame has those pages faulted in anew on every frame; fixed, larger thresholds keep the
+freed buffers for reuse (the measurements: ``docs/decoders.md``).
 """
 
 from __future__ import annotations

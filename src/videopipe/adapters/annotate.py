@@ -2,22 +2,20 @@
 
 :func:`drawable_items` finds what to draw in any result, :func:`draw_result` draws it
 (with the ``annotate`` plugin's look), and :class:`AnnotatedVideoWriter` encodes the
-frames with the ffmpeg binary bundled by imageio-ffmpeg (``write_frames``).
+frames with the one video writer (:mod:`videopipe.adapters.ffmpeg.writer`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
-import tempfile
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from fractions import Fraction
 from types import TracebackType
 from typing import Any
 
 import numpy as np
 
+from videopipe.adapters.ffmpeg.writer import VideoWriteError, VideoWriter
 from videopipe.adapters.plugins.boxes import Annotate
 from videopipe.adapters.signals import signals_deferred
 from videopipe.domain.errors import VideoPipeError
@@ -99,42 +97,14 @@ def annotation_fps(source_fps: float | None, stride: int) -> Fraction:
     return (rate or Fraction(25)) / max(1, stride)
 
 
-@contextlib.contextmanager
-def _stderr_to(target: int) -> Iterator[None]:
-    """Point file descriptor 2 at ``target`` while a child process is started.
-
-    ``write_frames`` gives ffmpeg our stderr; its messages are captured instead and
-    reported in one error when writing fails.
-    """
-    saved = os.dup(2)
-    try:
-        os.dup2(target, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-@contextlib.contextmanager
-def _quiet_imageio_ffmpeg() -> Iterator[None]:
-    """Keep imageio-ffmpeg's "no frames have been written" warning off stderr."""
-    logger = logging.getLogger("imageio_ffmpeg")
-    previous = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(previous)
-
-
 class AnnotatedVideoWriter:
-    """Writes RGB frames of one size to a video file through imageio-ffmpeg's ffmpeg.
+    """Writes RGB frames of one size to an H.264 video through the one video writer.
 
-    H.264 (``libx264``, ``yuv420p``; ``yuv444p`` when the width or height is odd, so
-    the video keeps the source's exact size) at ``fps``. Use as a context manager:
-    leaving it normally or through an exception (Ctrl-C included) finishes the file
-    with the frames written so far; with no frame written, no file is left. Failures
-    are :class:`AnnotatedVideoWriteError`.
+    ``libx264`` at CRF 10, ``yuv420p`` (``yuv444p`` when the width or height is odd, so
+    the video keeps the source's exact size), at ``fps``, the index at the front of
+    the file. Use as a context manager: leaving it normally or through an exception
+    (Ctrl-C included) finishes the file with the frames written so far; with no frame
+    written, no file is left. Failures are :class:`AnnotatedVideoWriteError`.
     """
 
     def __init__(
@@ -144,37 +114,37 @@ class AnnotatedVideoWriter:
         self.width = width
         self.height = height
         self.fps = fps
-        self.frames_written = 0
-        self._generator: Generator[None, Any, None] | None = None
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self._writer: VideoWriter | None = None
+
+    @property
+    def frames_written(self) -> int:
+        """Frames appended so far."""
+        return self._writer.frames_written if self._writer is not None else 0
 
     def open(self) -> AnnotatedVideoWriter:
-        """Start ffmpeg (the output file's directory must exist)."""
-        import imageio_ffmpeg  # noqa: PLC0415 - only an annotating run needs it
-
+        """Open the file and the encoder (the output file's directory must exist)."""
         directory = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(directory):
             raise AnnotatedVideoWriteError(self.path, f"no directory {directory!r}")
         odd = self.width % 2 or self.height % 2
-        generator = imageio_ffmpeg.write_frames(
-            self.path,
-            (self.width, self.height),
-            fps=Fraction(self.fps),
-            codec="libx264",
-            pix_fmt_out="yuv444p" if odd else "yuv420p",
-            quality=8,
-            macro_block_size=1,
-            ffmpeg_log_level="error",
-            output_params=["-movflags", "+faststart"],
-        )
-        with _stderr_to(self._log.fileno()):
-            generator.send(None)  # starts ffmpeg, which inherits the captured stderr
-        self._generator = generator
+        try:
+            self._writer = VideoWriter(
+                self.path,
+                width=self.width,
+                height=self.height,
+                rate=Fraction(self.fps),
+                codec="libx264",
+                pix_fmt="yuv444p" if odd else "yuv420p",
+                options={"crf": "10"},
+                container_options={"movflags": "+faststart"},
+            )
+        except VideoWriteError as exc:
+            raise AnnotatedVideoWriteError(self.path, f"ffmpeg failed: {exc.cause}") from exc
         return self
 
     def write(self, image: RGBImage) -> None:
         """Append one frame (RGB uint8, ``height`` x ``width``)."""
-        if self._generator is None:
+        if self._writer is None:
             raise ValueError("the writer is not open")
         if image.shape != (self.height, self.width, 3):
             raise AnnotatedVideoWriteError(
@@ -182,45 +152,26 @@ class AnnotatedVideoWriter:
                 f"frame of shape {image.shape} in a {self.width}x{self.height} video",
             )
         try:
-            with signals_deferred():  # imageio-ffmpeg kills ffmpeg on an interrupt mid-send
-                self._generator.send(np.ascontiguousarray(image, dtype=np.uint8))
-        except OSError as exc:
-            self._fail(exc)
-        self.frames_written += 1
-
-    def _ffmpeg_log(self) -> str:
-        self._log.seek(0)
-        lines = self._log.read().decode("utf-8", "replace").strip().splitlines()
-        return lines[-1] if lines else ""
-
-    def _fail(self, exc: BaseException) -> None:
-        generator, self._generator = self._generator, None
-        if generator is not None:
-            with contextlib.suppress(Exception):
-                generator.close()
-        cause = self._ffmpeg_log() or str(exc).splitlines()[0]
-        raise AnnotatedVideoWriteError(self.path, f"ffmpeg failed: {cause}") from exc
+            with signals_deferred():  # a frame is encoded and muxed whole, or not at all
+                self._writer.write(np.ascontiguousarray(image, dtype=np.uint8))
+        except VideoWriteError as exc:
+            self._writer.discard()
+            raise AnnotatedVideoWriteError(self.path, f"ffmpeg failed: {exc.cause}") from exc
 
     def close(self) -> None:
-        """Finish the file (ffmpeg flushes its encoder and exits)."""
-        generator, self._generator = self._generator, None
+        """Finish the file (the encoder is flushed); with no frame written, remove it."""
+        writer = self._writer
+        if writer is None:
+            return
         try:
-            if generator is not None:
-                with _quiet_imageio_ffmpeg():
-                    generator.close()  # closes ffmpeg's stdin and waits for it to exit
-                if not self.frames_written:
-                    with contextlib.suppress(FileNotFoundError):
-                        os.remove(self.path)  # no frame, no (invalid) video
-                elif not os.path.getsize(self.path):
-                    raise AnnotatedVideoWriteError(
-                        self.path, f"ffmpeg wrote nothing: {self._ffmpeg_log()}"
-                    )
+            if writer.frames_written:
+                writer.close()
+            else:
+                writer.discard()  # no frame, no (invalid) video
+        except VideoWriteError as exc:
+            raise AnnotatedVideoWriteError(self.path, f"ffmpeg failed: {exc.cause}") from exc
         except OSError as exc:
-            if isinstance(exc, AnnotatedVideoWriteError):
-                raise
             raise AnnotatedVideoWriteError(self.path, str(exc)) from exc
-        finally:
-            self._log.close()
 
     def __enter__(self) -> AnnotatedVideoWriter:
         return self.open()

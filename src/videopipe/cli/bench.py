@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import asdict, dataclass
 
 import click
 from rich.table import Table
 
 from videopipe.adapters.decoders import DECODERS, available_decoders
-from videopipe.adapters.decoders.imageio_ffmpeg import bundled_ffmpeg
+from videopipe.adapters.ffmpeg.writer import VideoWriteError, VideoWriter
 from videopipe.cli.app import (
     EXIT_OK,
     InvalidUsageError,
@@ -28,8 +27,7 @@ from videopipe.cli.app import (
 )
 from videopipe.container import create_container
 from videopipe.domain.errors import VideoPipeError
-from videopipe.domain.model import Frame, FrameSelection
-from videopipe.ports.closing import close_if_closeable
+from videopipe.domain.model import Frame, FrameResult, FrameSelection
 
 DEFAULT_PIPELINES = ("motion", "scenes")
 
@@ -51,24 +49,22 @@ class Measurement:
 
 def make_test_pattern(path: str, frames: int, width: int, height: int, fps: int = 25) -> str:
     """Encode ``frames`` frames of ffmpeg's moving ``testsrc2`` pattern as H.264."""
-    command = [bundled_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
-    command += ["-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={fps}"]
-    command += ["-frames:v", str(frames), "-c:v", "libx264", "-pix_fmt", "yuv420p", path]
-    done = subprocess.run(command, capture_output=True, timeout=300, check=False)
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise VideoPipeError(f"ffmpeg could not make the test video: {message[-1:]}")
+    try:
+        with VideoWriter(path, width=width, height=height, rate=fps) as writer:
+            writer.write_source(f"testsrc2=size={width}x{height}:rate={fps}", frames)
+    except VideoWriteError as exc:
+        raise VideoPipeError(f"could not make the test video: {exc.cause}") from exc
     return path
 
 
-def _timed(what: str, items: Iterator[object]) -> Measurement:
+def _timed(what: str, items: Generator[object, None, None]) -> Measurement:
     started = time.perf_counter()
     count = 0
     try:
         for _ in items:
             count += 1
     finally:
-        close_if_closeable(items)
+        items.close()  # closing the generator closes what its ``yield from`` reads
     return Measurement(what, count, time.perf_counter() - started)
 
 
@@ -79,7 +75,7 @@ def _decode(env: str | None, decoder: str, video: str, frames: int) -> Measureme
     except Exception as exc:  # a decoder that cannot be built here is a row, not a failure
         return Measurement(what, 0, 0.0, " ".join(f"{type(exc).__name__}: {exc}".split()))
 
-    def decoded() -> Iterator[Frame]:
+    def decoded() -> Generator[Frame, None, None]:
         with source.open(video) as reader:  # timed from the open, as the pipeline rows are
             yield from reader.frames(FrameSelection.every(1, frames))
 
@@ -97,7 +93,11 @@ def _pipeline(
     except VideoPipeError as exc:
         return Measurement(what, 0, 0.0, " ".join(str(exc).split()))
     service = container.video_service()
-    return _timed(what, service.iter_frame_results(pipeline, video))
+
+    def results() -> Generator[FrameResult, None, None]:
+        yield from service.iter_frame_results(pipeline, video)
+
+    return _timed(what, results())
 
 
 def _size(text: str) -> tuple[int, int]:

@@ -5,6 +5,11 @@ rather than through ``imageio_ffmpeg.read_frames`` because that generator cannot
 report per-frame timestamps, hides ffmpeg's exit status (a decode failure looks like
 the end of the video) and copies each frame twice. Per-frame timestamps come from
 ffmpeg's ``showinfo`` filter on stderr; frames are read straight into numpy arrays.
+
+Over 300 lines because one decode run is one state machine: the process, its two
+non-blocking pipes read from one thread, and the log that times each frame; what it
+shares with the other backends (probe, input, checks, counts) is in
+:mod:`videopipe.adapters.ffmpeg`.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ import contextlib
 import fcntl
 import os
 import selectors
-import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -23,146 +28,18 @@ from fractions import Fraction
 
 import numpy as np
 
-from videopipe.adapters.decoders import _ffmpeg_log as log
 from videopipe.adapters.decoders._base import RunReader
-from videopipe.adapters.decoders._index import declared_frame_count, expected_frame_count
-from videopipe.adapters.decoders._paths import (
-    check_frame_pixels,
-    check_local_video_file,
-    open_video_file,
-)
+from videopipe.adapters.ffmpeg import log
+from videopipe.adapters.ffmpeg.binary import LOG_ARGUMENTS, bundled_ffmpeg, kill_group, probe
+from videopipe.adapters.ffmpeg.checks import DEFAULT_MAX_FRAME_PIXELS, check_frame_pixels
+from videopipe.adapters.ffmpeg.files import check_local_video_file, ffmpeg_input
+from videopipe.adapters.ffmpeg.libav import declared_frame_count, expected_frames, frame_seconds
 from videopipe.domain.errors import (
     DecoderTimeoutError,
     VideoDecodeError,
     VideoReadError,
 )
 from videopipe.domain.model import Frame, FrameSelection, VideoInfo
-
-
-def bundled_ffmpeg() -> str:
-    """Path of the ffmpeg binary shipped with imageio-ffmpeg (or ``IMAGEIO_FFMPEG_EXE``)."""
-    import imageio_ffmpeg  # noqa: PLC0415 - imported when the binary is first needed
-
-    return str(imageio_ffmpeg.get_ffmpeg_exe())
-
-
-DEFAULT_MAX_FRAME_PIXELS = 1 << 26
-"""67,108,864 pixels (8192 x 8192): larger frames are refused unless configured."""
-
-TEXT_DEMUXERS = frozenset({"tty", "bin", "xbin", "adf", "idf"})
-"""ffmpeg demuxers that turn text or text-mode art into frames: never a video here."""
-
-
-def as_ffmpeg_input(abspath: str) -> str:
-    """The ``-i`` argument for a local file."""
-    # "file:" makes ffmpeg treat the path as a local file, never as a protocol
-    # ("concat:a|b", "http://...", "pipe:0", "-").
-    return "file:" + abspath
-
-
-_PROC_FD = "/proc/self/fd"
-
-
-@contextlib.contextmanager
-def ffmpeg_input(path: str, abspath: str) -> Iterator[tuple[str, tuple[int, ...]]]:
-    """The ``-i`` argument and the descriptors the ffmpeg process must inherit.
-
-    Where ``/proc/self/fd`` exists (Linux), ffmpeg reads an inherited descriptor of the
-    checked file (``file:/proc/self/fd/N``): the file name never reaches ffmpeg, so it
-    cannot be echoed into the log this adapter parses (a name holding a newline and a
-    fake ``Stream`` or ``showinfo`` line could otherwise forge what is parsed), and the
-    file read is the one that was checked. Elsewhere: ``file:<absolute path>``.
-    """
-    if not os.path.isdir(_PROC_FD):
-        yield as_ffmpeg_input(abspath), ()
-        return
-    descriptor = open_video_file(path, abspath)
-    try:
-        yield f"file:{_PROC_FD}/{descriptor}", (descriptor,)
-    finally:
-        os.close(descriptor)
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill a process started in its own session and everything it started."""
-    if process.returncode is not None:
-        return  # already reaped: its pid may belong to someone else by now
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-
-
-def _run_on_file(
-    ffmpeg_exe: str, path: str, abspath: str, output: list[str], timeout: float
-) -> str:
-    """Run ffmpeg on the file with ``output`` arguments; return its log (stderr).
-
-    On ``timeout`` the process and anything it started are killed and
-    :class:`DecoderTimeoutError` is raised.
-    """
-    with ffmpeg_input(path, abspath) as (source, inherited):
-        command = [ffmpeg_exe, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info"]
-        command += ["-i", source, *output]
-        with subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            pass_fds=inherited,
-            start_new_session=True,
-        ) as process:
-            try:
-                _, errors = process.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired as exc:
-                _kill_group(process)
-                process.communicate()
-                raise DecoderTimeoutError(path, timeout, 0) from exc
-            finally:
-                _kill_group(process)
-    return errors.decode("utf-8", "replace")
-
-
-def demux_problems(ffmpeg_exe: str, path: str, abspath: str, timeout: float) -> str:
-    """Error messages from reading every video packet of the file (nothing is decoded).
-
-    Catches damage and truncation in containers that declare no frame count (a
-    Matroska file cut short, a broken element) for decoders that report none.
-    """
-    text = _run_on_file(
-        ffmpeg_exe, path, abspath, ["-map", "0:V:0", "-c", "copy", "-f", "null", "-"], timeout
-    )
-    return log.problem_lines(text.splitlines())
-
-
-def probe(ffmpeg_exe: str, path: str, abspath: str, timeout: float) -> VideoInfo:
-    """What ffmpeg says of the file's first video stream (no frame is decoded).
-
-    Raises :class:`VideoReadError` when ffmpeg cannot open the file or it holds no
-    video stream, and :class:`DecoderTimeoutError` after ``timeout`` seconds (the
-    probe and anything it started are killed).
-    """
-    text = _run_on_file(ffmpeg_exe, path, abspath, [], timeout)
-    lines = text.splitlines()
-    facts = log.parse_header(path, lines)
-    if facts.container is None:
-        problem = log.problem_lines(
-            [line for line in lines if "output file must be specified" not in line]
-        )
-        raise VideoReadError(path, problem or "ffmpeg does not recognise it as a video")
-    if facts.container in TEXT_DEMUXERS:
-        # ffmpeg renders text files (*.txt, *.nfo, *.ans, ...) as "ANSI art" video.
-        raise VideoReadError(
-            path, f"it is a text file, not a video (ffmpeg format {facts.container!r})"
-        )
-    if facts.video is None:
-        if facts.unreadable_video:
-            problem = log.problem_lines(lines)
-            raise VideoReadError(
-                path, f"its video stream cannot be decoded ({problem or facts.unreadable_video})"
-            )
-        kinds = [kind for kind in ("Audio", "Subtitle", "Data") if f": {kind}:" in text]
-        holds = f" (it holds only {', '.join(kinds).lower()} streams)" if kinds else ""
-        raise VideoReadError(path, f"no video stream{holds}")
-    return facts.video
 
 
 class ImageioFfmpegFrameSource:
@@ -272,8 +149,18 @@ class _DecodeRun:
             # Unselected frames are dropped inside ffmpeg: never converted nor piped.
             start, step = selection.start, selection.step
             filters.append(f"select='gte(n\\,{start})*not(mod(n-{start}\\,{step}))'")
-        command = [exe, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info"]
-        command += ["-copyts", "-i", input_argument, "-map", "0:V:0", "-an", "-sn", "-dn"]
+        command = [
+            exe,
+            *LOG_ARGUMENTS,
+            "-copyts",
+            "-i",
+            input_argument,
+            "-map",
+            "0:V:0",
+            "-an",
+            "-sn",
+            "-dn",
+        ]
         command += ["-vf", ",".join(filters), "-fps_mode", "passthrough"]
         if selection.count is not None:
             command += ["-frames:v", str(selection.count)]
@@ -407,19 +294,12 @@ class _DecodeRun:
                     self._path, "ffmpeg sent a frame it did not report", frames_read=yielded
                 )
             index, pts = self._records.popleft()
-            yield Frame(index, self._timestamp(index, pts), image)
+            stamp = frame_seconds(index, pts, self._first_pts, self._time_base, self._info.fps)
+            yield Frame(index, stamp, image)
             yielded += 1
         else:
             return  # every selected frame was read: stop without reading further
         self._finish(frames_yielded=yielded)
-
-    def _timestamp(self, index: int, pts: int | None) -> float:
-        if pts is None or self._first_pts is None or self._time_base is None:
-            fps = self._info.fps
-            return round(index / fps, 6) if fps else float("nan")
-        # int / int is correctly rounded: the same float as Fraction arithmetic, faster.
-        ticks = (pts - self._first_pts) * self._time_base.numerator
-        return round(ticks / self._time_base.denominator, 6)
 
     def _finish(self, *, frames_yielded: int, torn: bool = False) -> None:
         """After ffmpeg's output ended: decide between a clean end and an error."""
@@ -451,14 +331,13 @@ class _DecodeRun:
 
     def _expected_frames(self) -> int | None:
         """The frames the file's index says a full read gives (only when it came up short)."""
-        declared = self._info.frame_count
-        if declared is None or self.decoded >= declared:
-            return declared
-        return expected_frame_count(self._abspath, declared, self._stall_timeout)
+        return expected_frames(
+            self._abspath, self._info.frame_count, self.decoded, self._stall_timeout
+        )
 
     def _kill(self) -> None:
         """Kill ffmpeg and anything it started (its own process group)."""
-        _kill_group(self._process)
+        kill_group(self._process)
 
     def close(self) -> None:
         if self._closed:
@@ -475,8 +354,6 @@ class _DecodeRun:
 
 def _grow_pipe(fd: int, size: int = 1 << 20) -> None:
     """Let a whole frame sit in the pipe (Linux): fewer wake-ups per frame."""
-    set_pipe_size = getattr(fcntl, "F_SETPIPE_SZ", None)
-    if set_pipe_size is None:
-        return
-    with contextlib.suppress(OSError):
-        fcntl.fcntl(fd, set_pipe_size, size)
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)

@@ -16,20 +16,11 @@ from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
-from videopipe.adapters._closing import Closing
-from videopipe.adapters.decoders._index import (
-    declared_frame_count,
-    expected_frame_count,
-    first_frame_rgb,
-)
-from videopipe.adapters.decoders._paths import check_frame_pixels, check_local_video_file
-from videopipe.adapters.decoders.imageio_ffmpeg import (
-    DEFAULT_MAX_FRAME_PIXELS,
-    as_ffmpeg_input,
-    bundled_ffmpeg,
-    demux_problems,
-    probe,
-)
+from videopipe.adapters.decoders._base import RunReader
+from videopipe.adapters.ffmpeg.binary import bundled_ffmpeg, demux_problems, probe
+from videopipe.adapters.ffmpeg.checks import DEFAULT_MAX_FRAME_PIXELS, check_frame_pixels
+from videopipe.adapters.ffmpeg.files import as_ffmpeg_input, check_local_video_file
+from videopipe.adapters.ffmpeg.libav import declared_frame_count, expected_frames, first_frame_rgb
 from videopipe.domain.errors import MissingDependencyError, VideoDecodeError, VideoReadError
 from videopipe.domain.model import Frame, FrameSelection, VideoInfo
 
@@ -115,22 +106,19 @@ class OpenCVFrameSource:
         return capture
 
 
-class OpenCVVideoReader(Closing):
-    """One opened file; each call to :meth:`frames` reads it from the start."""
+class OpenCVVideoReader(RunReader):
+    """One opened file; each call to :meth:`frames` reads it from the start.
+
+    The capture opened to read the header serves the first call; later calls open
+    their own.
+    """
 
     def __init__(
         self, source: OpenCVFrameSource, path: str, abspath: str, facts: VideoInfo
     ) -> None:
-        self._source = source
-        self._cv2 = source._cv2
-        self._path = path
-        self._abspath = abspath
-        self._captures: list[Any] = [source.capture(path, abspath)]
-        self._fresh = True
-        self._closed = False
-        cv2 = self._cv2
-        capture = self._captures[0]
-        self._info = VideoInfo(
+        cv2 = source._cv2
+        capture = source.capture(path, abspath)
+        info = VideoInfo(
             path=path,
             width=int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
             height=int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
@@ -142,53 +130,52 @@ class OpenCVVideoReader(Closing):
             container=facts.container,
             interlaced=facts.interlaced,
         )
+        super().__init__(path, info)
+        self._source = source
+        self._cv2 = cv2
+        self._abspath = abspath
+        self._fresh: Any | None = capture
 
-    @property
-    def info(self) -> VideoInfo:
-        """What the file declares; ``frame_count`` only where the container stores it."""
-        return self._info
-
-    def frames(self, selection: FrameSelection | None = None) -> Iterator[Frame]:
-        """Decode the selected frames; see :class:`videopipe.ports.VideoReader`."""
-        if self._closed:
-            raise ValueError(f"reader for {self._path!r} is closed")
-        if self._fresh:
-            self._fresh = False
-            capture = self._captures[0]
-        else:
+    def _start(self, selection: FrameSelection) -> _CaptureRun:
+        capture, self._fresh = self._fresh, None
+        if capture is None:
             capture = self._source.capture(self._path, self._abspath)
-            self._captures.append(capture)
-        return self._generate(capture, selection or FrameSelection())
+        return _CaptureRun(self, capture, selection)
 
-    def _generate(self, capture: Any, selection: FrameSelection) -> Iterator[Frame]:
+    def close(self) -> None:
+        """Release every capture; idempotent."""
+        capture, self._fresh = self._fresh, None
+        if capture is not None:
+            capture.release()
+        super().close()
+
+    def generate(self, capture: Any, selection: FrameSelection) -> Iterator[Frame]:
+        """The selected frames read from ``capture``, checked at the end of the file."""
         cv2 = self._cv2
         index = 0
-        try:
-            while not selection.is_past(index):
-                if not capture.grab():
-                    break
-                if selection.contains(index) or (index == 0 and self._info.interlaced):
-                    ok, bgr = capture.retrieve()
-                    if index == 0 and self._info.interlaced:
-                        self._check_interlaced_conversion(bgr)
-                        if not selection.contains(index):
-                            index += 1
-                            continue
-                    if not ok or bgr is None:
-                        raise VideoDecodeError(
-                            self._path,
-                            f"OpenCV could not convert frame {index}",
-                            frames_read=index,
-                            frames_expected=self._info.frame_count,
-                        )
-                    timestamp = round(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0, 6)
-                    yield Frame(index, timestamp, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-                index += 1
-            else:
-                return  # stopped at the end of the selection, not at the end of the file
-            self._check_end(index)
-        finally:
-            capture.release()
+        while not selection.is_past(index):
+            if not capture.grab():
+                break
+            if selection.contains(index) or (index == 0 and self._info.interlaced):
+                ok, bgr = capture.retrieve()
+                if index == 0 and self._info.interlaced:
+                    self._check_interlaced_conversion(bgr)
+                    if not selection.contains(index):
+                        index += 1
+                        continue
+                if not ok or bgr is None:
+                    raise VideoDecodeError(
+                        self._path,
+                        f"OpenCV could not convert frame {index}",
+                        frames_read=index,
+                        frames_expected=self._info.frame_count,
+                    )
+                timestamp = round(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0, 6)
+                yield Frame(index, timestamp, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            index += 1
+        else:
+            return  # stopped at the end of the selection, not at the end of the file
+        self._check_end(index)
 
     def _check_interlaced_conversion(self, bgr: Any) -> None:
         """Refuse to hand out broken frames for an interlaced video.
@@ -222,12 +209,9 @@ class OpenCVVideoReader(Closing):
         and just stops. Damage inside a frame's data, seen only when decoding, stays
         invisible to this decoder (the imageio_ffmpeg and pyav decoders report it).
         """
-        declared = self._info.frame_count
         source = self._source
-        if declared is not None:
-            if decoded >= declared:
-                return
-            expected = expected_frame_count(self._abspath, declared, source.timeout)
+        expected = expected_frames(self._abspath, self._info.frame_count, decoded, source.timeout)
+        if expected is not None:
             if decoded < expected:
                 raise VideoDecodeError(
                     self._path,
@@ -242,9 +226,19 @@ class OpenCVVideoReader(Closing):
         if decoded == 0:
             raise VideoReadError(self._path, "it holds no decodable video frames")
 
+
+class _CaptureRun:
+    """One read: a capture of its own, released when the run closes."""
+
+    def __init__(self, reader: OpenCVVideoReader, capture: Any, selection: FrameSelection) -> None:
+        self._reader = reader
+        self._capture = capture
+        self._selection = selection
+
+    def frames(self) -> Iterator[Frame]:
+        """The run's frames, in presentation order."""
+        return self._reader.generate(self._capture, self._selection)
+
     def close(self) -> None:
-        """Release every capture; idempotent."""
-        self._closed = True
-        for capture in self._captures:
-            capture.release()
-        self._captures.clear()
+        """Release the capture; idempotent (OpenCV's ``release`` is)."""
+        self._capture.release()

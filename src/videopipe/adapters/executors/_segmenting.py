@@ -10,7 +10,6 @@ warm a stateful runner, and sends back the results.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
 import traceback
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from videopipe.adapters.executors.threads import declared_history
+from videopipe.adapters.ffmpeg.libav import count_video_packets
 from videopipe.domain.errors import ConfigurationError
 from videopipe.domain.model import FrameResult, FrameSelection, VideoInfo
 from videopipe.ports.closing import close_if_closeable, closed_after
@@ -68,14 +68,7 @@ def estimate_frame_count(info: VideoInfo, abspath: str | None = None) -> int | N
         return max(1, round(info.duration * info.fps))
     if abspath is None:
         return None
-    import av  # noqa: PLC0415 - a core dependency, needed only for files without a count
-
-    count = 0
-    with contextlib.suppress(Exception), av.open("file:" + abspath, timeout=30.0) as container:
-        for packet in container.demux(video=0):
-            if packet.size:
-                count += 1
-    return count or None
+    return count_video_packets(abspath)
 
 
 def plan_segments(

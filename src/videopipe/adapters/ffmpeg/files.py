@@ -1,17 +1,20 @@
-"""Checks shared by every decoder: a video path is a readable, regular local file."""
+"""A video path is a readable, regular local file, and ffmpeg reads that very file."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
+from collections.abc import Iterator
 
 from videopipe.domain.errors import (
-    FrameTooLargeError,
     NotARegularFileError,
     VideoFileNotFoundError,
     VideoReadError,
 )
+
+_PROC_FD = "/proc/self/fd"
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -56,12 +59,6 @@ def check_local_video_file(path: str) -> str:
     return os.path.abspath(path)
 
 
-def check_frame_pixels(path: str, width: int, height: int, limit: int | None) -> None:
-    """Refuse frames of more than ``limit`` pixels before anything is allocated for them."""
-    if limit is not None and width * height > limit:
-        raise FrameTooLargeError(path, width, height, limit)
-
-
 def open_video_file(path: str, abspath: str) -> int:
     """An O_RDONLY descriptor of the regular file at ``abspath`` (the caller closes it).
 
@@ -80,3 +77,32 @@ def open_video_file(path: str, abspath: str) -> int:
         raise NotARegularFileError(path, "it is not a regular file")
     os.set_blocking(descriptor, True)
     return descriptor
+
+
+def as_ffmpeg_input(abspath: str) -> str:
+    """The ``-i`` argument (or libav URL) for a local file."""
+    # "file:" makes ffmpeg treat the path as a local file, never as a protocol
+    # ("concat:a|b", "http://...", "pipe:0", "-").
+    return "file:" + abspath
+
+
+@contextlib.contextmanager
+def ffmpeg_input(path: str, abspath: str) -> Iterator[tuple[str, tuple[int, ...]]]:
+    """The input URL of the checked file and the descriptors a child process must inherit.
+
+    Where ``/proc/self/fd`` exists (Linux), ffmpeg or libav reads a descriptor of the
+    checked file (``file:/proc/self/fd/N``): the file name never reaches ffmpeg, so it
+    cannot be echoed into a log that is parsed (a name holding a newline and a fake
+    ``Stream`` or ``showinfo`` line could otherwise forge what is parsed), and the file
+    read is the one that was checked (no check-to-open race). Elsewhere:
+    ``file:<absolute path>``. The descriptor is closed when the block ends: a child
+    process or libav holds its own by then.
+    """
+    if not os.path.isdir(_PROC_FD):
+        yield as_ffmpeg_input(abspath), ()
+        return
+    descriptor = open_video_file(path, abspath)
+    try:
+        yield f"file:{_PROC_FD}/{descriptor}", (descriptor,)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,102 @@
+"""The ffmpeg binary imageio-ffmpeg bundles: where it is, its header probe, its packet check."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import signal
+import subprocess
+
+from videopipe.adapters.ffmpeg import log
+from videopipe.adapters.ffmpeg.checks import check_not_text, no_video_stream
+from videopipe.adapters.ffmpeg.files import ffmpeg_input
+from videopipe.domain.errors import DecoderTimeoutError, VideoReadError
+from videopipe.domain.model import VideoInfo
+
+LOG_ARGUMENTS = ("-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info")
+"""The arguments that make ffmpeg's log what :mod:`.log` parses."""
+
+
+@functools.cache
+def bundled_ffmpeg() -> str:
+    """Path of the ffmpeg binary shipped with imageio-ffmpeg (or ``IMAGEIO_FFMPEG_EXE``)."""
+    import imageio_ffmpeg  # noqa: PLC0415 - imported when the binary is first needed
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill a process started in its own session and everything it started."""
+    if process.returncode is not None:
+        return  # already reaped: its pid may belong to someone else by now
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _run_on_file(
+    ffmpeg_exe: str, path: str, abspath: str, output: list[str], timeout: float
+) -> str:
+    """Run ffmpeg on the file with ``output`` arguments; return its log (stderr).
+
+    On ``timeout`` the process and anything it started are killed and
+    :class:`DecoderTimeoutError` is raised.
+    """
+    with ffmpeg_input(path, abspath) as (source, inherited):
+        command = [ffmpeg_exe, *LOG_ARGUMENTS, "-i", source, *output]
+        with subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            pass_fds=inherited,
+            start_new_session=True,
+        ) as process:
+            try:
+                _, errors = process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired as exc:
+                kill_group(process)
+                process.communicate()
+                raise DecoderTimeoutError(path, timeout, 0) from exc
+            finally:
+                kill_group(process)
+    return errors.decode("utf-8", "replace")
+
+
+def demux_problems(ffmpeg_exe: str, path: str, abspath: str, timeout: float) -> str:
+    """Error messages from reading every video packet of the file (nothing is decoded).
+
+    Catches damage and truncation in containers that declare no frame count (a
+    Matroska file cut short, a broken element) for decoders that report none.
+    """
+    text = _run_on_file(
+        ffmpeg_exe, path, abspath, ["-map", "0:V:0", "-c", "copy", "-f", "null", "-"], timeout
+    )
+    return log.problem_lines(text.splitlines())
+
+
+def probe(ffmpeg_exe: str, path: str, abspath: str, timeout: float) -> VideoInfo:
+    """What ffmpeg says of the file's first video stream (no frame is decoded).
+
+    Raises :class:`VideoReadError` when ffmpeg cannot open the file or it holds no
+    video stream, and :class:`DecoderTimeoutError` after ``timeout`` seconds (the
+    probe and anything it started are killed).
+    """
+    text = _run_on_file(ffmpeg_exe, path, abspath, [], timeout)
+    lines = text.splitlines()
+    facts = log.parse_header(path, lines)
+    if facts.container is None:
+        problem = log.problem_lines(
+            [line for line in lines if "output file must be specified" not in line]
+        )
+        raise VideoReadError(path, problem or "ffmpeg does not recognise it as a video")
+    check_not_text(path, facts.container)
+    if facts.video is None:
+        if facts.unreadable_video:
+            problem = log.problem_lines(lines)
+            raise VideoReadError(
+                path, f"its video stream cannot be decoded ({problem or facts.unreadable_video})"
+            )
+        kinds = [kind.lower() for kind in ("Audio", "Subtitle", "Data") if f": {kind}:" in text]
+        raise no_video_stream(path, kinds)
+    return facts.video
