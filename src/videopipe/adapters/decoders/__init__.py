@@ -7,7 +7,7 @@ Each backend is imported only when it is asked for, so a missing optional extra
 
 from __future__ import annotations
 
-import importlib
+import pkgutil
 from typing import Any
 
 from videopipe.domain.errors import ConfigurationError, MissingDependencyError
@@ -32,8 +32,7 @@ def create_frame_source(name: str = DEFAULT_DECODER, **options: Any) -> FrameSou
         raise ConfigurationError(
             f"unknown decoder {name!r}; valid decoders: {', '.join(sorted(DECODERS))}"
         ) from None
-    module_name, _, class_name = target.partition(":")
-    frame_source: FrameSource = getattr(importlib.import_module(module_name), class_name)(**options)
+    frame_source: FrameSource = pkgutil.resolve_name(target)(**options)
     return frame_source
 
 
