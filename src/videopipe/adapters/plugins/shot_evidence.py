@@ -1,0 +1,180 @@
+"""The evidence of a shot boundary ending on a frame, from the signatures of the frames before.
+
+Everything here is a function of a window of :class:`Signature` values (oldest first,
+the frame being judged last), so a detector built on it needs no state of its own:
+
+- **content distance** ``1 - NCC`` of two luma grids, ignoring saturated cells: 0 for
+  the same picture under any brightness and contrast (a flash, a fade), about 1 for
+  unrelated pictures;
+- **hard cut**: a large distance to the previous frame that is not an interruption
+  (the frame matches one a few frames back: a flash or a strobe ended) and not a flash
+  starting (everything brighter, nothing darker: judged one frame later);
+- **fade**: the first lit frame after frames that are dark and flat, differing from
+  the last lit frame before them;
+- **dissolve**: the frames between an earlier anchor and this one are blends of the
+  two (twin comparison tightened: a small residual, blend weights rising without a jump).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from videopipe.adapters.plugins.shot_features import Signature
+
+SATURATED = 250.0
+"""Grid cells at or above this level in either frame are left out of a distance."""
+FLAT_SPREAD = 6.0
+"""A frame whose luma grid varies less than this (std) is flat: black, white or a wash."""
+DARK_LEVEL = 24.0
+"""Frames darker than this before a new shot make it a fade (else a cut past a flat frame)."""
+RETURN_LAGS = (2, 3, 4)
+"""How far back a frame may match to make the frames in between an interruption."""
+FLASH_DARKER = 0.03
+"""A flash darkens at most this fraction of the grid cells (a cut darkens more)."""
+ANCHOR_SPREAD = 10.0
+"""A dissolve's first and last frames vary at least this much (dim frames are too noisy)."""
+FLASH_RISE = 20.0
+"""A flash brightens the frame's mean luma by more than this."""
+
+Floats = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What one frame shows: ``kind`` of a boundary ending here (or None) and its score."""
+
+    kind: str | None
+    score: float
+    distance: float
+
+
+def change(first: Signature, second: Signature) -> float:
+    """The content distance of two frames: by their pictures when their bars agree."""
+    if first.area == second.area:
+        return distance(first.grid, second.grid)
+    return distance(first.whole, second.whole)
+
+
+def distance(first: Floats, second: Floats) -> float:
+    """``1 - NCC`` of two luma grids over the cells saturated in neither (0 .. 2)."""
+    keep = (first < SATURATED) & (second < SATURATED)
+    if keep.sum() < keep.size // 4:
+        keep = np.ones_like(keep)
+    a = first[keep] - first[keep].mean()
+    b = second[keep] - second[keep].mean()
+    norm = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    if norm < 1e-3:
+        return 0.0 if float(np.abs(a - b).max(initial=0.0)) < 1.0 else 1.0
+    return 1.0 - float((a * b).sum()) / norm
+
+
+def unlit(value: Signature) -> bool:
+    """Flat (black, white, a wash): no content to compare."""
+    return value.spread < FLAT_SPREAD
+
+
+def flash_onset(before: Signature, after: Signature) -> bool:
+    """``after`` is ``before`` lit up: much brighter on average, darker almost nowhere.
+
+    Not after a dark frame: a cut from a dark shot to a bright one looks the same, and
+    is more common than a flash that changes a dark picture's structure.
+    """
+    if after.level - before.level <= FLASH_RISE or before.level < DARK_LEVEL:
+        return False
+    darker = float(np.mean(after.grid < before.grid - 8.0))
+    return darker < FLASH_DARKER
+
+
+def _returned(window: Sequence[Signature], threshold: float) -> bool:
+    """The newest frame matches a lit frame 2..4 back: what came between interrupted."""
+    newest = window[-1]
+    for lag in RETURN_LAGS:
+        if lag < len(window) and not unlit(window[-1 - lag]):
+            if change(window[-1 - lag], newest) < threshold / 2:
+                return True
+    return False
+
+
+def hard_cut(window: Sequence[Signature], threshold: float) -> Evidence:
+    """A cut ending on the newest frame (or just before it, after a flash-like onset)."""
+    newest, previous = window[-1], window[-2]
+    if unlit(newest) or unlit(previous):
+        return Evidence(None, 0.0, 0.0)
+    step = change(previous, newest)
+    if step > threshold and not _returned(window, threshold):
+        if not flash_onset(previous, newest):
+            return Evidence("cut", step, step)
+        return Evidence(None, step, step)  # judged on the next frame
+    if len(window) >= 3 and not unlit(window[-3]) and flash_onset(window[-3], previous):
+        # the previous frame lit up: a cut if it stayed, a flash if it went back
+        late = change(window[-3], previous)
+        if late > threshold and change(window[-3], newest) > threshold / 2:
+            if step <= threshold:
+                return Evidence("cut", late, step)
+    return Evidence(None, step, step)
+
+
+def fade(window: Sequence[Signature], threshold: float, full: bool) -> Evidence:
+    """The first lit frame after unlit ones, showing other content than the last lit one.
+
+    With no lit frame before the dark ones in the window, the window must be ``full``
+    (not the start of the video) for the frame to start a new shot.
+    """
+    newest = window[-1]
+    if unlit(newest) or not unlit(window[-2]):
+        return Evidence(None, 0.0, 0.0)
+    before = next((value for value in reversed(window[:-2]) if not unlit(value)), None)
+    if before is None:
+        return Evidence("fade", 1.0, 1.0) if full else Evidence(None, 0.0, 0.0)
+    change_ = change(before, newest)
+    if change_ > threshold:
+        dark = any(value.level < DARK_LEVEL for value in window[:-1])
+        return Evidence("fade" if dark else "cut", change_, change_)
+    return Evidence(None, change_, change_)
+
+
+def dissolve(
+    window: Sequence[Signature], lags: Sequence[int], threshold: float, residual: float
+) -> Evidence:
+    """A dissolve from a frame ``lag`` back to the newest one, for the first lag that fits.
+
+    The frames in between must be blends of the two anchors (each within ``residual``
+    of the line between them, relative to the anchors' difference, brightness and
+    contrast removed), with blend weights that rise without a jump (a hard cut between
+    the anchors is a jump). Anchors must have content (``ANCHOR_SPREAD``).
+    """
+    newest = window[-1]
+    count = len(window)
+    if newest.spread < ANCHOR_SPREAD or count < 3:
+        return Evidence(None, 0.0, 0.0)
+    whole = any(value.area != newest.area for value in window)
+    patterns = np.stack([value.whole_pattern if whole else value.pattern for value in window])
+    # every projection below is a combination of dot products (matrix-vector products:
+    # a matrix-matrix one starts BLAS threads, slower at this size)
+    energy = np.einsum("ij,ij->i", patterns, patterns)
+    last = count - 1
+    to_last = patterns @ patterns[last]
+    lit = [not unlit(value) for value in window]
+    for lag in lags:
+        if lag >= count:
+            break
+        first = last - lag
+        if window[first].spread < ANCHOR_SPREAD or not all(lit[first:]):
+            continue
+        between = change(window[first], newest)
+        if between <= threshold:
+            continue
+        to_first = patterns[first + 1 : last] @ patterns[first]
+        power = energy[last] + energy[first] - 2 * to_last[first]
+        along = to_last[first + 1 : last] - to_first - to_last[first] + energy[first]
+        weights = along / power
+        squared = energy[first + 1 : last] + energy[first] - 2 * to_first
+        worst = float(np.sqrt(max(0.0, float((squared - weights * along).max())) / power))
+        steps = np.diff(np.concatenate(([0.0], weights, [1.0])))
+        if worst < residual and steps.max() < 0.5 and steps.min() > -0.15:
+            return Evidence("dissolve", between, between)
+    return Evidence(None, 0.0, 0.0)
