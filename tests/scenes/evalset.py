@@ -99,16 +99,16 @@ def _fill(image: Frame, width: int, height: int) -> Frame:
 
 
 @lru_cache(maxsize=3)
-def _frames(name: str, first: int, count: int, width: int, height: int) -> tuple[Frame, ...]:
-    """Frames ``first .. first+count-1`` of a sample video, resized (a few shots cached)."""
+def _frames(name: str, first: int, count: int) -> tuple[Frame, ...]:
+    """Frames ``first .. first+count-1`` of a sample video at its own size (a few cached)."""
     with av.open(str(OPENCV_DATA / name)) as container:
         decoded = itertools.islice(container.decode(video=0), first, first + count)
-        return tuple(_fill(frame.to_ndarray(format="rgb24"), width, height) for frame in decoded)
+        return tuple(frame.to_ndarray(format="rgb24") for frame in decoded)
 
 
 def footage(name: str, first: int, count: int, width: int, height: int) -> Render:
     """Frames ``first .. first+count-1`` of a sample video, filling ``width x height``."""
-    return lambda index: _frames(name, first, count, width, height)[index]
+    return lambda index: _fill(_frames(name, first, count)[index], width, height)
 
 
 @lru_cache(maxsize=8)

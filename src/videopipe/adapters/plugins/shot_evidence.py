@@ -37,6 +37,9 @@ FLASH_DARKER = 0.03
 """A flash darkens at most this fraction of the grid cells (a cut darkens more)."""
 ANCHOR_SPREAD = 10.0
 """A dissolve's first and last frames vary at least this much (dim frames are too noisy)."""
+PREFILTER = 0.7
+"""A dissolve's anchors are looked at only when their plain distance exceeds this share
+of the threshold (saturation can raise the exact one above the plain one, not much)."""
 FLASH_RISE = 20.0
 """A flash brightens the frame's mean luma by more than this."""
 
@@ -155,14 +158,19 @@ def dissolve(
     patterns = np.stack([value.whole_pattern if whole else value.pattern for value in window])
     # every projection below is a combination of dot products (matrix-vector products:
     # a matrix-matrix one starts BLAS threads, slower at this size)
-    energy = np.einsum("ij,ij->i", patterns, patterns)
     last = count - 1
     to_last = patterns @ patterns[last]
+    # a cheap first look: the plain correlation with the newest frame; a lag goes on to
+    # the exact (saturation-aware) distance and the blend fit only if it is far enough
+    energy = np.einsum("ij,ij->i", patterns, patterns)
+    plain = 1.0 - to_last / np.sqrt(np.maximum(energy * energy[last], 1e-6))
     lit = [not unlit(value) for value in window]
     for lag in lags:
         if lag >= count:
             break
         first = last - lag
+        if plain[first] <= PREFILTER * threshold:
+            continue
         if window[first].spread < ANCHOR_SPREAD or not all(lit[first:]):
             continue
         between = change(window[first], newest)
