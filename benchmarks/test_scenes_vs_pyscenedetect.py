@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from tests.scenes.evalset import generate, load_truth
 from tests.scenes.scoring import Score, match
 
@@ -169,9 +168,7 @@ def test_scenes_next_to_pyscenedetect(eval_dir: Path, tmp_path: Path) -> None:
                 )
                 print(lines[-1], flush=True)
         cost = pipeline_cost(eval_dir / f"mixed-{size}.mp4")
-        lines.append(
-            f"| {size} | mixed | scenes DAG in process (ms/frame) | | | {cost:.3f} ms | |"
-        )
+        lines.append(f"| {size} | mixed | scenes DAG in process (ms/frame) | | | {cost:.3f} ms | |")
         print(lines[-1], flush=True)
     table = "\n".join(lines)
     print("\n" + table)

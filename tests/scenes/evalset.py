@@ -195,7 +195,7 @@ def flashed(render: Render, flashes: dict[int, str]) -> Render:
         elif kind == "white":
             pixels = pixels * 0.1 + 235.0
         else:  # a flash lighting the left of the scene, falling off to the right
-            rows, cols = image.shape[:2]
+            _rows, cols = image.shape[:2]
             ramp = np.clip(1.3 - np.arange(cols) / cols * 1.6, 0.0, 1.0)[None, :, None]
             pixels = pixels * (1.0 + 1.5 * ramp) + 120.0 * ramp
         return np.clip(pixels, 0, 255).astype(np.uint8)
@@ -226,7 +226,9 @@ def shots(width: int, height: int, variant: int) -> list[Shot]:
 
     def cam(index: int, frames: int, pan: float, zoom: float = 1.0) -> Shot:
         name = photos[index % len(photos)]
-        return Shot(f"photo {name} pan {pan}", frames, camera(name, w, h, frames, pan=pan, zoom=zoom))
+        return Shot(
+            f"photo {name} pan {pan}", frames, camera(name, w, h, frames, pan=pan, zoom=zoom)
+        )
 
     listing: list[Shot] = []
     if variant == 0:  # the real footage with its own three cuts
@@ -319,7 +321,9 @@ def timeline(
     """
     skip, fade_in = 0, 0
     for number, shot in enumerate(shot_list):
-        kind, out, hold, into = transitions[number] if number + 1 < len(shot_list) else ("", 0, 0, 0)
+        kind, out, hold, into = (
+            transitions[number] if number + 1 < len(shot_list) else ("", 0, 0, 0)
+        )
         for index in range(skip, shot.frames - out):
             image = shot.render(index)
             if index < fade_in:

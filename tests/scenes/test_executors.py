@@ -66,7 +66,9 @@ EXECUTORS: dict[str, Callable[[], Executor]] = {
 
 def test_the_sequential_run_finds_the_dissolve_and_the_fade(transitions_video):
     path, truth = transitions_video
-    found = [(r.frame_index, r.result["scene"]["kind"]) for r in results(path, SequentialExecutor())]
+    found = [
+        (r.frame_index, r.result["scene"]["kind"]) for r in results(path, SequentialExecutor())
+    ]
     cuts = [(index, kind) for index, kind in found if kind]
     assert truth.frames == 270
     assert [(b.start, b.end) for b in truth.boundaries] == [(82, 98), (176, 195)]

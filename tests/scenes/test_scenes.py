@@ -78,7 +78,7 @@ def test_a_dissolve_is_reported_once_inside_its_span(evaluated):
 
 
 def test_score_is_the_step_between_frames_off_boundaries(tmp_path: Path) -> None:
-    truth_path, truth = generate_short(tmp_path)
+    truth_path, _truth = generate_short(tmp_path)
     service = VideoFilePipelineService(DagPipelineRunner(), frame_source=create_frame_source())
     scenes = [item["result"]["scene"] for item in service.run_on_file("scenes", truth_path)]
     assert scenes[0] == {"score": 0.0, "cut": False, "kind": None}

@@ -23,10 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from videopipe.adapters.plugins.shot_features import Signature
+from videopipe.adapters.plugins.shot_features import SATURATED, Signature
 
-SATURATED = 250.0
-"""Grid cells at or above this level in either frame are left out of a distance."""
 FLAT_SPREAD = 6.0
 """A frame whose luma grid varies less than this (std) is flat: black, white or a wash."""
 DARK_LEVEL = 24.0
@@ -56,10 +54,23 @@ class Evidence:
 
 
 def change(first: Signature, second: Signature) -> float:
-    """The content distance of two frames: by their pictures when their bars agree."""
-    if first.area == second.area:
-        return distance(first.grid, second.grid)
-    return distance(first.whole, second.whole)
+    """The content distance of two frames: by their pictures when their bars agree.
+
+    Without clipped pixels it is the plain correlation of the two patterns (the same
+    value as :func:`distance`, one dot product).
+    """
+    same = first.area == second.area
+    if first.saturated or second.saturated:
+        if same:
+            return distance(first.grid, second.grid)
+        return distance(first.whole, second.whole)
+    one, two = (
+        (first.pattern, second.pattern) if same else (first.whole_pattern, second.whole_pattern)
+    )
+    norm = float(np.sqrt(float(one @ one) * float(two @ two)))
+    if norm < 1e-3:
+        return distance(first.grid, second.grid) if same else distance(first.whole, second.whole)
+    return 1.0 - float(one @ two) / norm
 
 
 def distance(first: Floats, second: Floats) -> float:
@@ -95,11 +106,12 @@ def flash_onset(before: Signature, after: Signature) -> bool:
 def _returned(window: Sequence[Signature], threshold: float) -> bool:
     """The newest frame matches a lit frame 2..4 back: what came between interrupted."""
     newest = window[-1]
-    for lag in RETURN_LAGS:
-        if lag < len(window) and not unlit(window[-1 - lag]):
-            if change(window[-1 - lag], newest) < threshold / 2:
-                return True
-    return False
+    return any(
+        lag < len(window)
+        and not unlit(window[-1 - lag])
+        and change(window[-1 - lag], newest) < threshold / 2
+        for lag in RETURN_LAGS
+    )
 
 
 def hard_cut(window: Sequence[Signature], threshold: float) -> Evidence:
@@ -115,9 +127,9 @@ def hard_cut(window: Sequence[Signature], threshold: float) -> Evidence:
     if len(window) >= 3 and not unlit(window[-3]) and flash_onset(window[-3], previous):
         # the previous frame lit up: a cut if it stayed, a flash if it went back
         late = change(window[-3], previous)
-        if late > threshold and change(window[-3], newest) > threshold / 2:
-            if step <= threshold:
-                return Evidence("cut", late, step)
+        stayed = step <= threshold and change(window[-3], newest) > threshold / 2
+        if late > threshold and stayed:
+            return Evidence("cut", late, step)
     return Evidence(None, step, step)
 
 

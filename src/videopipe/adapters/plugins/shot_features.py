@@ -9,6 +9,7 @@ two letterboxed shots compare by their pictures, not by their shared bars.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,10 @@ LIT_LEVEL = 48
 """Bars are cut only when what remains is this bright on average: in a dark frame, black
 rows are more likely the picture's own shadows."""
 
+SATURATED = 250.0
+"""Luma at which a sampled pixel counts as clipped (a flash): compared without it."""
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
 Floats = npt.NDArray[np.float32]
 
 
@@ -34,7 +39,8 @@ class Signature:
     ``area``: the picture area (top, bottom, left, right) in sampled pixels;
     ``pattern``, ``whole_pattern``: ``grid`` and ``whole`` flattened to zero mean and
     unit spread (brightness and contrast removed);
-    ``level``, ``spread``: the mean and standard deviation of ``grid``.
+    ``level``, ``spread``: the mean and standard deviation of ``grid``;
+    ``saturated``: some sampled pixel is at :data:`SATURATED` or above.
     """
 
     grid: Floats
@@ -44,38 +50,40 @@ class Signature:
     whole_pattern: Floats
     level: float
     spread: float
+    saturated: bool
 
 
 def sample(image: npt.NDArray[np.uint8], rows: int) -> Floats:
-    """``image`` sampled down to about ``rows``..``2*rows`` rows, as float32 RGB.
+    """The luma of ``image`` sampled down to about ``rows``..``2*rows`` rows (float32).
 
-    A stride picks every ``s``-th pixel of the ``s x s`` blocks, then neighbouring 2x2
-    samples are averaged (a frame smaller than ``2*rows`` rows is used as it is).
+    A stride picks one pixel of each ``s x s`` block, then neighbouring 2x2 samples are
+    averaged (a frame smaller than ``2*rows`` rows is used as it is: no second shrink).
     """
     height, width = image.shape[:2]
     stride = max(1, min(height, width) // (2 * rows))
-    picked = image[::stride, ::stride].astype(np.float32)
+    picked: Floats = image[::stride, ::stride] @ LUMA
     if stride == 1 and min(height, width) < 2 * rows:
         return picked
     even_h, even_w = picked.shape[0] // 2 * 2, picked.shape[1] // 2 * 2
-    picked = picked[:even_h, :even_w]
     pooled: Floats = 0.25 * (
-        picked[0::2, 0::2] + picked[1::2, 0::2] + picked[0::2, 1::2] + picked[1::2, 1::2]
+        picked[0:even_h:2, 0:even_w:2]
+        + picked[1:even_h:2, 0:even_w:2]
+        + picked[0:even_h:2, 1:even_w:2]
+        + picked[1:even_h:2, 1:even_w:2]
     )
     return pooled
 
 
 def picture_area(small: Floats) -> tuple[slice, slice]:
-    """The rows and columns left once black bars at the edges are cut off.
+    """The rows and columns of a luma image left once black bars at the edges are cut off.
 
     Bars are cut only when at least a third of the rows (columns) stay and the rest is
     lit (:data:`LIT_LEVEL`); otherwise the whole frame is the picture.
     """
-    brightest = small.max(axis=2)
     full = slice(0, small.shape[0]), slice(0, small.shape[1])
-    bright_rows = np.flatnonzero(brightest.max(axis=1) >= BAR_LEVEL)
-    bright_cols = np.flatnonzero(brightest.max(axis=0) >= BAR_LEVEL)
-    rows, cols = slice(0, small.shape[0]), slice(0, small.shape[1])
+    bright_rows = np.flatnonzero(small.max(axis=1) >= BAR_LEVEL)
+    bright_cols = np.flatnonzero(small.max(axis=0) >= BAR_LEVEL)
+    rows, cols = full
     if bright_rows.size * 3 >= small.shape[0]:
         rows = slice(int(bright_rows[0]), int(bright_rows[-1]) + 1)
     if bright_cols.size * 3 >= small.shape[1]:
@@ -89,34 +97,41 @@ def signature(image: npt.NDArray[np.uint8], rows: int = GRID[0]) -> Signature:
     """The :class:`Signature` of an RGB uint8 frame."""
     small = sample(image, rows)
     area_rows, area_cols = picture_area(small)
-    whole = _luma_grid(small)
+    whole = _grid(small)
     area = (area_rows.start, area_rows.stop, area_cols.start, area_cols.stop)
     if area == (0, small.shape[0], 0, small.shape[1]):
         grid = whole
     else:
-        grid = _luma_grid(small[area_rows, area_cols])
-    pattern = _pattern(grid)
-    whole_pattern = pattern if grid is whole else _pattern(whole)
-    level, spread = float(grid.mean()), float(grid.std())
-    return Signature(grid, whole, area, pattern, whole_pattern, level, spread)
+        grid = _grid(small[area_rows, area_cols])
+    pattern, spread = _pattern(grid)
+    whole_pattern = pattern if grid is whole else _pattern(whole)[0]
+    saturated = bool(small.max() >= SATURATED)
+    return Signature(
+        grid, whole, area, pattern, whole_pattern, float(grid.mean()), spread, saturated
+    )
 
 
-def _pattern(grid: Floats) -> Floats:
-    """``grid`` flattened, zero mean and unit spread (all zeros for a flat grid)."""
+def _pattern(grid: Floats) -> tuple[Floats, float]:
+    """``grid`` flattened, zero mean and unit spread (all zeros for a flat grid); its spread."""
     flat = grid.ravel() - grid.mean()
-    pattern: Floats = flat / max(float(flat.std()), 1.0)
-    return pattern
+    spread = float(flat.std())
+    pattern: Floats = flat / max(spread, 1.0)
+    return pattern, spread
 
 
-def _luma_grid(picture: Floats) -> Floats:
-    """Luma sampled on :data:`GRID` cell centres of ``picture``."""
-    grid_rows = _positions(picture.shape[0], GRID[0])
-    grid_cols = _positions(picture.shape[1], GRID[1])
-    cells = picture[grid_rows[:, None], grid_cols[None, :]]
-    luma: Floats = cells @ np.array([0.299, 0.587, 0.114], np.float32)
-    return luma
+def _grid(picture: Floats) -> Floats:
+    """``picture`` sampled on :data:`GRID` cell centres (itself when it has that size)."""
+    if picture.shape == GRID:
+        return picture
+    grid: Floats = picture[_positions(picture.shape[0], GRID[0])[:, None], _columns(picture)]
+    return grid
 
 
+def _columns(picture: Floats) -> npt.NDArray[np.intp]:
+    return _positions(picture.shape[1], GRID[1])[None, :]
+
+
+@lru_cache(maxsize=64)
 def _positions(length: int, count: int) -> npt.NDArray[np.intp]:
     """``count`` evenly spread indices into ``length`` (cell centres)."""
     return ((np.arange(count) + 0.5) * length / count).astype(np.intp)

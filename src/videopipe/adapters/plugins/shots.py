@@ -144,11 +144,10 @@ def scene_list(
             index, stamp, result = item.frame_index, item.timestamp, item.result
         else:
             index, result = int(item["frame_index"]), item.get("result")
-            stamp = item.get("timestamp")
-            if stamp is None:
-                if fps is None:
-                    raise ValueError("results without timestamps need fps= to time the scenes")
-                stamp = index / fps
+            given = item.get("timestamp")
+            if given is None and fps is None:
+                raise ValueError("results without timestamps need fps= to time the scenes")
+            stamp = float(given) if given is not None else index / (fps or 1.0)
         cut = bool(result and result.get(node, {}).get("cut"))
         frames.append((index, float(stamp), cut))
     if not frames:
