@@ -122,34 +122,48 @@ def photo(name: str) -> Frame:
 
 
 @lru_cache(maxsize=3)
-def _enlarged(name: str, width: int, height: int) -> Frame:
-    """The photo enlarged so that a window of 70 % of it is larger than the frame."""
+def _enlarged(name: str, width: int, height: int, window: float) -> Frame:
+    """The photo enlarged so that a window of ``window`` of its height exceeds the frame."""
     source = photo(name)
-    scale = 1.5 * max(width / source.shape[1], height / source.shape[0])
+    scale = 1.05 / window * max(width / source.shape[1], height / source.shape[0])
     size = (math.ceil(source.shape[1] * scale), math.ceil(source.shape[0] * scale))
     return np.asarray(Image.fromarray(source).resize(size, Image.BILINEAR))
 
 
 def camera(
-    name: str, width: int, height: int, frames: int, *, pan: float, zoom: float = 1.0
+    name: str,
+    width: int,
+    height: int,
+    frames: int,
+    *,
+    pan: float,
+    zoom: float = 1.0,
+    window: float = 0.7,
+    shake: float = 0.0,
 ) -> Render:
-    """A camera over a still photo: a window panning ``pan`` widths and zooming by ``zoom``.
+    """A camera over a still photo: a window panning and zooming, maybe shaking.
 
-    The window starts at 70 % of the photo's width (fitted to the frame's aspect) and
-    moves horizontally; every frame has mild sensor noise (seeded by the frame).
+    The window is ``window`` of the photo's height (at the frame's aspect), centred;
+    it pans ``pan`` times the free width over the shot (stopping at the photo's edge),
+    zooms in by ``zoom``, and wobbles by up to ``shake`` of its size (a handheld camera:
+    two sines a side, moving up to about ``shake`` each frame). Every frame has mild sensor noise (seeded by the frame).
     """
 
     def render(index: int) -> Frame:
-        big = _enlarged(name, width, height)
+        big = _enlarged(name, width, height, window)
         rows, cols = big.shape[:2]
         progress = index / max(1, frames - 1)
-        size = 0.7 / (1.0 + (zoom - 1.0) * progress)
+        size = window / (1.0 + (zoom - 1.0) * progress)
         window_h = min(rows, round(rows * size))
         window_w = min(cols, round(window_h * width / height))
         travel = cols - window_w
-        x = round(travel * (0.5 + pan * (progress - 0.5))) if pan else travel // 2
+        phases = np.random.default_rng(len(name)).uniform(0, 2 * np.pi, 4)
+        wobble = np.sin(index / np.array([1.1, 1.3]) + phases[:2])
+        jitter = shake * (wobble + 0.5 * np.sin(index / np.array([0.5, 0.6]) + phases[2:])) / 1.5
+        x = round(travel * (0.5 + pan * (progress - 0.5)) + jitter[0] * window_w)
         x = min(max(0, x), travel)
-        y = (rows - window_h) // 2
+        y = round((rows - window_h) / 2 + jitter[1] * window_h)
+        y = min(max(0, y), rows - window_h)
         crop = Image.fromarray(big[y : y + window_h, x : x + window_w])
         image = np.asarray(crop.resize((width, height), Image.BILINEAR)).astype(np.int16)
         noise = np.random.default_rng(index).integers(-3, 4, size=(height, width, 1))
@@ -224,11 +238,11 @@ def shots(width: int, height: int, variant: int) -> list[Shot]:
         offset = min(offset, end - first - count)
         return footage("Megamind.avi", first + offset, count, w, h)
 
-    def cam(index: int, frames: int, pan: float, zoom: float = 1.0) -> Shot:
+    def cam(index: int, frames: int, pan: float, zoom: float = 1.0, shake: float = 0.0) -> Shot:
         name = photos[index % len(photos)]
-        return Shot(
-            f"photo {name} pan {pan}", frames, camera(name, w, h, frames, pan=pan, zoom=zoom)
-        )
+        window = 0.4 if abs(pan) >= 1 or shake else 0.7  # fast pans travel far
+        render = camera(name, w, h, frames, pan=pan, zoom=zoom, window=window, shake=shake)
+        return Shot(f"photo {name} pan {pan} shake {shake}", frames, render)
 
     listing: list[Shot] = []
     if variant == 0:  # the real footage with its own three cuts
@@ -271,7 +285,7 @@ def shots(width: int, height: int, variant: int) -> list[Shot]:
         cam(10, 30, -1.5),
         Shot("letterbox crowd", 40, letterbox(footage("vtest.avi", 650 - v * 5, 40, w, h), w, h)),
         Shot("letterbox megamind 2", 35, letterbox(mega(1, 12, 35), w, h)),
-        cam(11, 35, 0.3),
+        cam(11, 35, 0.3, shake=0.03),  # handheld
         Shot("vtest crowd 2", 40, footage("vtest.avi", 420 + v * 5, 40, w, h)),
         cam(12, 30, 0.0, zoom=1.3),
         Shot("megamind 1", 40, mega(0, 5 + v, 40)),
@@ -285,7 +299,7 @@ def shots(width: int, height: int, variant: int) -> list[Shot]:
             flashes=(18, 19),
         ),
         cam(16, 35, -0.3),
-        cam(17, 30, 0.6),
+        cam(17, 30, 0.6, shake=0.06),  # a camera shaken hard
     ]  # fmt: skip
     return listing
 

@@ -33,13 +33,27 @@ RETURN_LAGS = (2, 3, 4)
 """How far back a frame may match to make the frames in between an interruption."""
 FLASH_DARKER = 0.03
 """A flash darkens at most this fraction of the grid cells (a cut darkens more)."""
-ANCHOR_SPREAD = 10.0
+ANCHOR_SPREAD = 8.0
 """A dissolve's first and last frames vary at least this much (dim frames are too noisy)."""
+GREY_LEVEL, GREY_JUMP = 160.0, 32.0
+"""A featureless frame up to ``GREY_LEVEL`` whose level differs by ``GREY_JUMP`` from the
+frame before starts a new shot (brighter ones may be a flash, darker ones a fade)."""
 PREFILTER = 0.7
 """A dissolve's anchors are looked at only when their plain distance exceeds this share
 of the threshold (saturation can raise the exact one above the plain one, not much)."""
 FLASH_RISE = 20.0
 """A flash brightens the frame's mean luma by more than this."""
+
+SHIFTS = (4, 2)
+"""How far (grid cells: columns, rows) a camera move between two frames is undone."""
+_SHIFT_ORDER = sorted(
+    (
+        (dx, dy)
+        for dx in range(-SHIFTS[0], SHIFTS[0] + 1)
+        for dy in range(-SHIFTS[1], SHIFTS[1] + 1)
+    ),
+    key=lambda shift: abs(shift[0]) + abs(shift[1]),
+)
 
 Floats = npt.NDArray[np.float32]
 
@@ -71,6 +85,23 @@ def change(first: Signature, second: Signature) -> float:
     if norm < 1e-3:
         return distance(first.grid, second.grid) if same else distance(first.whole, second.whole)
     return 1.0 - float(one @ two) / norm
+
+
+def moved(first: Signature, second: Signature, below: float) -> float:
+    """The content distance once the camera's move is undone: the least over shifts of
+    up to :data:`SHIFTS` grid cells of the distance between the overlapping parts
+    (stops at the first shift under ``below``; a pan or a shake, not a new shot)."""
+    same = first.area == second.area
+    one, two = (first.grid, second.grid) if same else (first.whole, second.whole)
+    rows, cols = one.shape
+    best = 2.0
+    for dx, dy in _SHIFT_ORDER:
+        a = one[max(0, dy) : rows + min(0, dy), max(0, dx) : cols + min(0, dx)]
+        b = two[max(0, -dy) : rows + min(0, -dy), max(0, -dx) : cols + min(0, -dx)]
+        best = min(best, distance(a, b))
+        if best < below:
+            break
+    return best
 
 
 def distance(first: Floats, second: Floats) -> float:
@@ -117,9 +148,15 @@ def _returned(window: Sequence[Signature], threshold: float) -> bool:
 def hard_cut(window: Sequence[Signature], threshold: float) -> Evidence:
     """A cut ending on the newest frame (or just before it, after a flash-like onset)."""
     newest, previous = window[-1], window[-2]
-    if unlit(newest) or unlit(previous):
+    if unlit(previous):
+        return Evidence(None, 0.0, 0.0)
+    if unlit(newest):
+        if grey_cut(previous, newest):
+            return Evidence("cut", 1.0, 1.0)
         return Evidence(None, 0.0, 0.0)
     step = change(previous, newest)
+    if step > threshold:
+        step = min(step, moved(previous, newest, threshold))
     if step > threshold and not _returned(window, threshold):
         if not flash_onset(previous, newest):
             return Evidence("cut", step, step)
@@ -133,6 +170,12 @@ def hard_cut(window: Sequence[Signature], threshold: float) -> Evidence:
     return Evidence(None, step, step)
 
 
+def grey_cut(before: Signature, after: Signature) -> bool:
+    """A cut to a featureless frame that is neither black (a fade) nor bright (a flash):
+    told by its level alone."""
+    return DARK_LEVEL <= after.level <= GREY_LEVEL and abs(after.level - before.level) > GREY_JUMP
+
+
 def fade(window: Sequence[Signature], threshold: float, full: bool) -> Evidence:
     """The first lit frame after unlit ones, showing other content than the last lit one.
 
@@ -142,9 +185,12 @@ def fade(window: Sequence[Signature], threshold: float, full: bool) -> Evidence:
     newest = window[-1]
     if unlit(newest) or not unlit(window[-2]):
         return Evidence(None, 0.0, 0.0)
-    before = next((value for value in reversed(window[:-2]) if not unlit(value)), None)
-    if before is None:
+    lit = [position for position, value in enumerate(window[:-2]) if not unlit(value)]
+    if not lit:
         return Evidence("fade", 1.0, 1.0) if full else Evidence(None, 0.0, 0.0)
+    before = window[lit[-1]]
+    if grey_cut(before, window[lit[-1] + 1]):  # the cut was reported when the run began
+        return Evidence(None, 0.0, 0.0)
     change_ = change(before, newest)
     if change_ > threshold:
         dark = any(value.level < DARK_LEVEL for value in window[:-1])
