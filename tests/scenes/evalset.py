@@ -146,7 +146,8 @@ def camera(
     The window is ``window`` of the photo's height (at the frame's aspect), centred;
     it pans ``pan`` times the free width over the shot (stopping at the photo's edge),
     zooms in by ``zoom``, and wobbles by up to ``shake`` of its size (a handheld camera:
-    two sines a side, moving up to about ``shake`` each frame). Every frame has mild sensor noise (seeded by the frame).
+    two sines a side, moving up to about ``shake`` each frame). Every frame has mild
+    sensor noise (seeded by the frame).
     """
 
     def render(index: int) -> Frame:

@@ -88,9 +88,11 @@ def change(first: Signature, second: Signature) -> float:
 
 
 def moved(first: Signature, second: Signature, below: float) -> float:
-    """The content distance once the camera's move is undone: the least over shifts of
-    up to :data:`SHIFTS` grid cells of the distance between the overlapping parts
-    (stops at the first shift under ``below``; a pan or a shake, not a new shot)."""
+    """The content distance once the camera's move (a pan, a shake) is undone.
+
+    The least over shifts of up to :data:`SHIFTS` grid cells of the distance between
+    the overlapping parts; stops at the first shift under ``below``.
+    """
     same = first.area == second.area
     one, two = (first.grid, second.grid) if same else (first.whole, second.whole)
     rows, cols = one.shape
@@ -148,12 +150,9 @@ def _returned(window: Sequence[Signature], threshold: float) -> bool:
 def hard_cut(window: Sequence[Signature], threshold: float) -> Evidence:
     """A cut ending on the newest frame (or just before it, after a flash-like onset)."""
     newest, previous = window[-1], window[-2]
-    if unlit(previous):
-        return Evidence(None, 0.0, 0.0)
-    if unlit(newest):
-        if grey_cut(previous, newest):
-            return Evidence("cut", 1.0, 1.0)
-        return Evidence(None, 0.0, 0.0)
+    if unlit(previous) or unlit(newest):
+        grey = not unlit(previous) and grey_cut(previous, newest)
+        return Evidence("cut", 1.0, 1.0) if grey else Evidence(None, 0.0, 0.0)
     step = change(previous, newest)
     if step > threshold:
         step = min(step, moved(previous, newest, threshold))
@@ -171,8 +170,10 @@ def hard_cut(window: Sequence[Signature], threshold: float) -> Evidence:
 
 
 def grey_cut(before: Signature, after: Signature) -> bool:
-    """A cut to a featureless frame that is neither black (a fade) nor bright (a flash):
-    told by its level alone."""
+    """A cut to a featureless frame, neither black (a fade) nor bright (a flash).
+
+    Told by the level alone: it jumps by more than :data:`GREY_JUMP`.
+    """
     return DARK_LEVEL <= after.level <= GREY_LEVEL and abs(after.level - before.level) > GREY_JUMP
 
 
