@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -135,8 +134,3 @@ def _columns(picture: Floats) -> npt.NDArray[np.intp]:
 def _positions(length: int, count: int) -> npt.NDArray[np.intp]:
     """``count`` evenly spread indices into ``length`` (cell centres)."""
     return ((np.arange(count) + 0.5) * length / count).astype(np.intp)
-
-
-def describe(value: Signature) -> dict[str, Any]:
-    """A short JSON description of a signature (for results that list the features)."""
-    return {"level": round(value.level, 3), "spread": round(value.spread, 3)}
