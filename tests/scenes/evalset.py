@@ -2,7 +2,8 @@
 
 Every frame comes from footage or photographs that packages ship: OpenCV's sample
 videos in Debian's ``opencv-doc`` (``Megamind.avi`` with its own three real cuts,
-``vtest.avi``, ``tree.avi``), and still photographs from ``opencv-doc`` and
+``vtest.avi``, ``tree.avi``, ``Megamind_bugy.avi`` with damaged frames), and still
+photographs from ``opencv-doc`` and
 scikit-image (camera pans and zooms over them). Nothing is downloaded.
 
 Two videos, each at any size (640x360 and 1920x1080 in the benchmarks):
@@ -65,6 +66,8 @@ class Truth:
     boundaries: list[Boundary] = field(default_factory=list)
     flashes: list[int] = field(default_factory=list)
     """Frames brightened by a flash (never a boundary)."""
+    damaged: list[int] = field(default_factory=list)
+    """Frames the source itself has damaged (a black or green band): never a boundary."""
 
     def to_json(self) -> dict[str, object]:
         """The truth as plain JSON values."""
@@ -80,6 +83,7 @@ class Shot:
     render: Render
     cuts: tuple[int, ...] = ()
     flashes: tuple[int, ...] = ()
+    damaged: tuple[int, ...] = ()
 
 
 # -- sources -------------------------------------------------------------------------
@@ -278,6 +282,11 @@ def shots(width: int, height: int, variant: int) -> list[Shot]:
             flashes=(15, 30),
         ),
         cam(7, 35, 0.0, zoom=0.7),
+        Shot(  # Megamind_bugy.avi: a real cut (98) among damaged frames (75, 95, 100)
+            "damaged megamind", 50,
+            footage("Megamind_bugy.avi", 60 + v, 50, w, h),
+            cuts=(38 - v,), damaged=(15 - v, 35 - v, 40 - v),
+        ),
         Shot("megamind 4", 45, mega(3, 15 + v, 45)),
         cam(8, 40, -0.5),
         Shot("dark megamind 1", 40, dark(mega(0, 50 - v, 40), 0.25)),
@@ -347,6 +356,8 @@ def timeline(
                 truth.boundaries.append(Boundary("cut", truth.frames, truth.frames))
             if index in shot.flashes:
                 truth.flashes.append(truth.frames)
+            if index in shot.damaged:
+                truth.damaged.append(truth.frames)
             yield image
             truth.frames += 1
         if not kind:
