@@ -64,12 +64,8 @@ def sample(image: npt.NDArray[np.uint8], rows: int) -> Floats:
     if stride == 1 and min(height, width) < 2 * rows:
         return picked
     even_h, even_w = picked.shape[0] // 2 * 2, picked.shape[1] // 2 * 2
-    pooled: Floats = 0.25 * (
-        picked[0:even_h:2, 0:even_w:2]
-        + picked[1:even_h:2, 0:even_w:2]
-        + picked[0:even_h:2, 1:even_w:2]
-        + picked[1:even_h:2, 1:even_w:2]
-    )
+    blocks = picked[:even_h, :even_w].reshape(even_h // 2, 2, even_w // 2, 2)
+    pooled: Floats = blocks.mean(axis=(1, 3), dtype=np.float32)
     return pooled
 
 
@@ -80,8 +76,11 @@ def picture_area(small: Floats) -> tuple[slice, slice]:
     lit (:data:`LIT_LEVEL`); otherwise the whole frame is the picture.
     """
     full = slice(0, small.shape[0]), slice(0, small.shape[1])
-    bright_rows = np.flatnonzero(small.max(axis=1) >= BAR_LEVEL)
-    bright_cols = np.flatnonzero(small.max(axis=0) >= BAR_LEVEL)
+    row_peaks, col_peaks = small.max(axis=1), small.max(axis=0)
+    if min(row_peaks[0], row_peaks[-1], col_peaks[0], col_peaks[-1]) >= BAR_LEVEL:
+        return full  # lit to every edge: no bars (the common case, checked first)
+    bright_rows = np.flatnonzero(row_peaks >= BAR_LEVEL)
+    bright_cols = np.flatnonzero(col_peaks >= BAR_LEVEL)
     rows, cols = full
     if bright_rows.size * 3 >= small.shape[0]:
         rows = slice(int(bright_rows[0]), int(bright_rows[-1]) + 1)
@@ -102,20 +101,19 @@ def signature(image: npt.NDArray[np.uint8], rows: int = GRID[0]) -> Signature:
         grid = whole
     else:
         grid = _grid(small[area_rows, area_cols])
-    pattern, spread = _pattern(grid)
+    pattern, level, spread = _pattern(grid)
     whole_pattern = pattern if grid is whole else _pattern(whole)[0]
     saturated = bool(small.max() >= SATURATED)
-    return Signature(
-        grid, whole, area, pattern, whole_pattern, float(grid.mean()), spread, saturated
-    )
+    return Signature(grid, whole, area, pattern, whole_pattern, level, spread, saturated)
 
 
-def _pattern(grid: Floats) -> tuple[Floats, float]:
-    """``grid`` flattened, zero mean and unit spread (all zeros for a flat grid); its spread."""
-    flat = grid.ravel() - grid.mean()
-    spread = float(flat.std())
+def _pattern(grid: Floats) -> tuple[Floats, float, float]:
+    """``grid`` flattened to zero mean and unit spread (a flat grid: zeros), mean, spread."""
+    level = float(grid.mean())
+    flat = grid.ravel() - level
+    spread = float(np.sqrt(float(flat @ flat) / flat.size))
     pattern: Floats = flat / max(spread, 1.0)
-    return pattern, spread
+    return pattern, level, spread
 
 
 def _grid(picture: Floats) -> Floats:
