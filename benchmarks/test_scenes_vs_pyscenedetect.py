@@ -144,6 +144,7 @@ def _cell(score: Score) -> str:
     return f"{score.f1:.3f} ({score.precision:.2f} / {score.recall:.2f})"
 
 
+@pytest.mark.timeout(7200)  # every tool, twice, on about 5,800 frames at each size
 def test_scenes_next_to_pyscenedetect(eval_dir: Path, tmp_path: Path) -> None:
     rounds = int(os.environ.get("VIDEOPIPE_BENCH_ROUNDS", "2"))
     lines = [
@@ -168,7 +169,9 @@ def test_scenes_next_to_pyscenedetect(eval_dir: Path, tmp_path: Path) -> None:
                 )
                 print(lines[-1], flush=True)
         cost = pipeline_cost(eval_dir / f"mixed-{size}.mp4")
-        lines.append(f"| {size} | mixed | scenes DAG in process (CPU ms/frame) | | | | {cost:.3f} ms |")
+        lines.append(
+            f"| {size} | mixed | scenes DAG in process (CPU ms/frame) | | | | {cost:.3f} ms |"
+        )
         print(lines[-1], flush=True)
     table = "\n".join(lines)
     print("\n" + table)
