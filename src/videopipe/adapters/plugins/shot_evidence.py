@@ -6,11 +6,14 @@ the frame being judged last), so a detector built on it needs no state of its ow
 - **content distance** ``1 - NCC`` of two luma grids, ignoring saturated cells: 0 for
   the same picture under any brightness and contrast (a flash, a fade), about 1 for
   unrelated pictures;
-- **hard cut**: a large distance to the previous frame that is not an interruption
-  (the frame matches one a few frames back: a flash or a strobe ended) and not a flash
-  starting (everything brighter, nothing darker: judged one frame later);
-- **fade**: the first lit frame after frames that are dark and flat, differing from
-  the last lit frame before them;
+- **hard cut**: a large distance to the previous frame, also once a camera move of a
+  few grid cells is undone, that is not an interruption (the frame matches one a few
+  frames back: a flash or a strobe ended), not a flash starting (everything brighter,
+  nothing darker: judged one frame later), and not a partial change (much of the
+  textured picture kept: a damaged frame, an overlay);
+- **fade**: the first frame with content after flat ones (black, white), differing
+  from the last one with content before them (a cut to a plain grey frame is told by
+  its level);
 - **dissolve**: the frames between an earlier anchor and this one are blends of the
   two (twin comparison tightened: a small residual, blend weights rising without a jump).
 """

@@ -3,9 +3,9 @@
 ``shot_signature`` (stateless) shrinks each frame to a :class:`Signature`;
 ``shot_evidence`` (history 32) judges whether a boundary ends on this frame from the
 signatures before it; ``shot_boundary`` (history 10) keeps the first frame of each
-dissolve. None reads its own earlier outputs: every result depends on the last 43
-frames only, so executors may split a video anywhere (even inside a dissolve) and
-warm each part up. :func:`scene_list` turns per-frame results into scenes.
+dissolve. None reads its own earlier outputs: every result depends on the 42 frames
+before it at most (``history_frames``), so executors may split a video anywhere (even
+inside a dissolve) and warm each part up. :func:`scene_list` turns per-frame results into scenes.
 """
 
 from __future__ import annotations
