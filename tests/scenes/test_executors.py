@@ -16,6 +16,7 @@ import pytest
 
 from tests.scenes import evalset
 from videopipe.adapters.decoders import create_frame_source
+from videopipe.adapters.executors.auto import AutoExecutor
 from videopipe.adapters.executors.prefetch import PrefetchExecutor
 from videopipe.adapters.executors.segments import SegmentExecutor
 from videopipe.adapters.executors.threads import ThreadsExecutor
@@ -61,6 +62,7 @@ EXECUTORS: dict[str, Callable[[], Executor]] = {
     "threads-2": lambda: ThreadsExecutor(2),
     "threads-3-chunk7": lambda: ThreadsExecutor(3, chunk_frames=7),
     "segments-2": lambda: SegmentExecutor(2, segments_per_worker=4, min_segment_frames=4),
+    "auto-2": lambda: AutoExecutor(2),
 }
 
 
