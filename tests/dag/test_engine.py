@@ -425,7 +425,10 @@ def test_motion_is_reported_exactly_where_the_square_moved(tmp_path: Path, decod
 def test_scene_cuts_are_found_where_the_content_changes(tmp_path: Path) -> None:
     images = [np.full((90, 120, 3), 30 if index < 5 else 220, np.uint8) for index in range(10)]
     for index, image in enumerate(images):
-        image[:, : 10 + index] = 90  # slow change inside a scene
+        if index < 5:
+            image[:, : 10 + index] = 90  # slow change inside a scene
+        else:  # another picture (not the same one lit up: that would be a flash)
+            image[70 - index :, :] = 20
     video = make_video_from(tmp_path / "cut.mp4", images)
     service = VideoFilePipelineService(DagPipelineRunner(), frame_source=create_frame_source())
     cuts = [item["result"]["scene"]["cut"] for item in service.run_on_file("scenes", video)]

@@ -85,7 +85,7 @@ def test_history_frames_is_the_sum_of_histories_or_unbounded(library: PipelineLi
     assert runner.history_frames("wide") == 4
     assert runner.history_frames("stateless") == 0
     assert runner.history_frames("motion") == 1
-    assert runner.history_frames("scenes") == 1
+    assert runner.history_frames("scenes") == 42  # shot_evidence 32 + shot_boundary 10
     assert runner.history_frames("recurrent") == UNBOUNDED_HISTORY
     assert DagPipelineRunner.thread_safe is True
 

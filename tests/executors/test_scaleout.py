@@ -272,7 +272,9 @@ def test_segments_on_keyframes_match_sequential(videos):
         assert_same_as_sequential(IndexRunner(), videos["mp4"], executor)
 
 
-@pytest.mark.parametrize("pipeline", ["motion", "scenes"])
+# scenes (history 42: segments of 84+ frames) is split inside a dissolve and a fade in
+# tests/scenes/test_executors.py; these videos are too short to split it
+@pytest.mark.parametrize("pipeline", ["motion"])
 @pytest.mark.parametrize(("kind", "stride"), [("mp4", 1), ("ts", 3), ("vfr", 1)])
 def test_stateful_pipelines_match_sequential(videos, segments2, pipeline, kind, stride):
     runner = DagPipelineRunner()
