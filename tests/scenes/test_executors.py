@@ -21,8 +21,8 @@ from videopipe.adapters.executors.prefetch import PrefetchExecutor
 from videopipe.adapters.executors.segments import SegmentExecutor
 from videopipe.adapters.executors.threads import ThreadsExecutor
 from videopipe.adapters.runners.dag import DagPipelineRunner
+from videopipe.application import SequentialExecutor, VideoFilePipelineService
 from videopipe.domain.model import FrameResult
-from videopipe.domain.service import SequentialExecutor, VideoFilePipelineService
 from videopipe.ports.executor import Executor
 
 GOP = 10

@@ -17,7 +17,7 @@ from tests.scenes.evalset import Truth, generate
 from tests.scenes.scoring import match
 from videopipe.adapters.decoders import create_frame_source
 from videopipe.adapters.runners.dag import DagPipelineRunner
-from videopipe.domain.service import VideoFilePipelineService
+from videopipe.application import VideoFilePipelineService
 
 Detections = dict[int, str]
 
