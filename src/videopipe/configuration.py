@@ -56,9 +56,29 @@ class _ThreadsOptions(_Options):
     chunk_frames: Count
 
 
+class _DaskOptions(_Options):
+    connect_timeout: Annotated[
+        float, Field(strict=False, gt=0, description="expected seconds > 0")
+    ] = 10.0
+    preflight: Annotated[bool, Field(strict=True, description="expected true or false")] = True
+    worker_setup: Annotated[bool, Field(strict=True, description="expected true or false")] = True
+    tune_malloc: Annotated[bool, Field(strict=True, description="expected true or false")] = True
+    threads: Annotated[
+        int | None, Field(strict=True, ge=1, description=f"{_COUNT} or null (the libraries')")
+    ] = None
+
+    @field_validator("connect_timeout", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("not a number of seconds")
+        return value
+
+
 class _ExecutorOptions(_Options):
     prefetch: _PrefetchOptions
     threads: _ThreadsOptions
+    dask: _DaskOptions = _DaskOptions()
 
 
 class Settings(_Options):

@@ -151,6 +151,11 @@ class Container(containers.DeclarativeContainer):
             "dask",
             workers=config.workers,
             scheduler_address=config.scheduler_address,
+            connect_timeout=config.executors.dask.connect_timeout.as_float(),
+            preflight=config.executors.dask.preflight,
+            worker_setup=config.executors.dask.worker_setup,
+            tune_malloc=config.executors.dask.tune_malloc,
+            threads=config.executors.dask.threads,
         ),
     )
 

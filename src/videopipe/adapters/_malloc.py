@@ -27,12 +27,22 @@ def tune_glibc_malloc() -> bool:
     Leaves them alone when ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TRIM_THRESHOLD_`` is
     set (the user's or a cluster's choice) and where the C library has no ``mallopt``.
     """
+    if {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"} & set(os.environ):
+        return False
+    return set_glibc_thresholds()
+
+
+def set_glibc_thresholds() -> bool:
+    """Set glibc's mmap and trim thresholds now, whatever the environment says.
+
+    For a process whose ``MALLOC_*`` variables are not the user's (a Dask worker's,
+    exported by its nanny). Returns whether both were set (no ``mallopt``: ``False``).
+    """
     tuned = False
-    if not {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"} & set(os.environ):
-        with contextlib.suppress(OSError, AttributeError):
-            mallopt = ctypes.CDLL(None).mallopt
-            mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-            tuned = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
-                mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
-            )
+    with contextlib.suppress(OSError, AttributeError):
+        mallopt = ctypes.CDLL(None).mallopt
+        mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+        tuned = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
+            mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+        )
     return tuned

@@ -19,6 +19,7 @@ import click
 
 from videopipe.cli import bench, catalog, run  # noqa: F401 - registers the commands
 from videopipe.cli.app import (
+    EXIT_CLUSTER,
     EXIT_INPUT,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -92,6 +93,7 @@ def _report(line: str) -> None:
 
 
 __all__ = [
+    "EXIT_CLUSTER",
     "EXIT_INPUT",
     "EXIT_INTERRUPTED",
     "EXIT_OK",

@@ -16,6 +16,7 @@ from videopipe.adapters.decoders import DECODERS
 from videopipe.adapters.executors import EXECUTORS
 from videopipe.container import ENVIRONMENTS
 from videopipe.domain.errors import (
+    ClusterError,
     ConfigurationError,
     MissingDependencyError,
     PipelineNotFoundError,
@@ -32,6 +33,7 @@ EXIT_INPUT = 3
 EXIT_PIPELINE = 4
 EXIT_RUNNER = 5
 EXIT_OUTPUT = 6
+EXIT_CLUSTER = 7
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
@@ -50,7 +52,8 @@ def exit_code_for(error: BaseException) -> int:  # noqa: PLR0911 - a code per ki
     """The exit code of each kind of failure.
 
     2 usage or configuration, 3 input file, 4 pipeline (not found, invalid, missing
-    extra), 5 a plugin or the runner failed, 6 an output file could not be written.
+    extra), 5 a plugin or the runner failed, 6 an output file could not be written,
+    7 the Dask cluster (unreachable, no worker, a worker that cannot run the job).
     """
     if isinstance(error, click.ClickException):
         return error.exit_code
@@ -62,6 +65,8 @@ def exit_code_for(error: BaseException) -> int:  # noqa: PLR0911 - a code per ki
         return EXIT_OUTPUT
     if isinstance(error, PluginError | RunnerTimeoutError):
         return EXIT_RUNNER
+    if isinstance(error, ClusterError):
+        return EXIT_CLUSTER
     if isinstance(error, VideoPipeError):
         return EXIT_INPUT
     return EXIT_RUNNER  # a plugin's or the runner's own failure

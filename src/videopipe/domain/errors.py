@@ -223,3 +223,56 @@ class PluginError(VideoPipeError, RuntimeError):
         self.node = node
         self.plugin = plugin
         self.frame_index = frame_index
+
+
+class ClusterError(VideoPipeError, RuntimeError):
+    """The cluster an executor runs on cannot run the work (CLI exit code 7).
+
+    ``scheduler_address`` names the cluster (``None``: one videopipe started itself).
+    """
+
+    def __init__(self, scheduler_address: str | None, message: str) -> None:
+        where = scheduler_address or "the local cluster"
+        super().__init__(f"Dask cluster at {where}: {message}")
+        self.scheduler_address = scheduler_address
+
+
+class ClusterUnavailableError(ClusterError):
+    """The scheduler cannot be reached, or no worker came (or stayed) within the timeout.
+
+    ``waited_for`` says what was waited for (the scheduler, a first worker, a worker
+    to come back) and ``seconds`` for how long.
+    """
+
+    def __init__(
+        self, scheduler_address: str | None, waited_for: str, seconds: float, detail: str = ""
+    ) -> None:
+        super().__init__(
+            scheduler_address,
+            f"waited {seconds:g} s for {waited_for} (setting executors.dask.connect_timeout)"
+            + (f": {detail}" if detail else ""),
+        )
+        self.waited_for = waited_for
+        self.seconds = seconds
+
+
+class WorkerPreflightError(ClusterError):
+    """Workers that cannot run the work, checked before any segment runs.
+
+    ``problems`` maps each such worker's address to ``(problem, fix)`` pairs.
+    """
+
+    def __init__(
+        self, scheduler_address: str | None, problems: dict[str, list[tuple[str, str]]]
+    ) -> None:
+        lines = [
+            f"worker {worker}: {problem}; fix: {fix}"
+            for worker, found in problems.items()
+            for problem, fix in found
+        ]
+        count = len(problems)
+        super().__init__(
+            scheduler_address,
+            f"{count} worker{'s' if count != 1 else ''} cannot run this job: " + "; ".join(lines),
+        )
+        self.problems = problems

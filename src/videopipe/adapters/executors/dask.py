@@ -8,6 +8,13 @@ default the executor starts a ``LocalCluster`` of ``workers`` single-threaded wo
 processes on first use and keeps it for later videos until :meth:`DaskExecutor.close`;
 with ``scheduler_address`` it connects to an existing cluster instead.
 
+Every wait is bounded by ``connect_timeout``: reaching the scheduler, a first worker,
+and a worker while every worker has left mid-run
+(:class:`~videopipe.domain.errors.ClusterUnavailableError`). Before a video's first
+segment, every worker is checked (``preflight``, see ``_dask_preflight``), and each
+task first sets its worker process up as videopipe's own workers are, whatever the
+nanny exported (``_dask_worker``).
+
 A worker that dies while running a segment is replaced by its nanny and the scheduler
 runs the segment again elsewhere, up to ``max_retries`` times (the scheduler setting
 ``distributed.scheduler.allowed-failures``, set for the clusters this executor starts;
@@ -26,6 +33,8 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
+from videopipe.adapters.executors._dask_preflight import preflight
+from videopipe.adapters.executors._dask_worker import WorkerSetup, prepare_worker
 from videopipe.adapters.executors._segmenting import (
     Segment,
     execute_one,
@@ -38,12 +47,21 @@ from videopipe.adapters.executors._segmenting import (
 )
 from videopipe.adapters.executors.segments import check_workers
 from videopipe.application.settings import check_int
-from videopipe.domain.errors import ConfigurationError, MissingDependencyError, WorkerLostError
+from videopipe.domain.errors import (
+    ClusterUnavailableError,
+    ConfigurationError,
+    MissingDependencyError,
+    WorkerLostError,
+)
 from videopipe.domain.model import FrameResult
 from videopipe.ports.work import VideoWork
 
 _CANCEL_POLL = 0.5
 """Seconds between a running segment's checks that its task was cancelled."""
+_PREFLIGHT_TIMEOUT = 60.0
+"""Seconds every worker gets to answer the pre-flight checks (at least connect_timeout)."""
+_WAIT_POLL = 1.0
+"""Seconds between the checks, while waiting for a segment, that a worker is left."""
 
 
 def _import_distributed() -> Any:
@@ -79,15 +97,19 @@ def _cancel_probe() -> Callable[[], bool] | None:
     return cancelled
 
 
-def run_segment_task(state: bytes, segment: Segment) -> tuple[list[FrameResult], bytes | None]:
+def run_segment_task(
+    state: bytes, segment: Segment, setup: WorkerSetup | None = None
+) -> tuple[list[FrameResult], bytes | None]:
     """The Dask task: one segment's results, and its failure (packed) if it failed.
 
-    Failures are returned, not raised, so that Dask retries only lost workers, never a
-    runner's or decoder's own error (which would fail again, and must come after the
-    results before it).
+    The worker process is first set up as ``setup`` says (once per process). Failures
+    are returned, not raised, so that Dask retries only lost workers, never a runner's
+    or decoder's own error (which would fail again, and must come after the results
+    before it).
     """
     results: list[FrameResult] = []
     try:
+        prepare_worker(setup or WorkerSetup())
         run_segment(load_recipe(state), segment, results.extend, cancelled=_cancel_probe())
     except Exception as exc:
         return results, pack_error(exc, segment)
@@ -100,10 +122,13 @@ class DaskExecutor:
     ``workers``: worker processes of the ``LocalCluster`` started when no
     ``scheduler_address`` is given (default: the CPU count). A video is cut into
     ``segments_per_worker`` segments per worker (per worker thread of a cluster given
-    by address). ``trim_memory=False`` (default)
-    starts the local workers without Dask's ``MALLOC_TRIM_THRESHOLD_``, which makes
-    glibc return every large numpy buffer to the system and slows numpy-heavy
-    pipelines (see docs/scale-out.md for the measurement).
+    by address). ``connect_timeout``: seconds to reach the scheduler, to wait for a
+    first worker, and to wait for one to come back when all left mid-run.
+    ``preflight``: check every worker before a video's first segment. ``worker_setup``,
+    ``tune_malloc``, ``threads``: how each worker process is set up for the tasks
+    (:class:`~videopipe.adapters.executors._dask_worker.WorkerSetup`).
+    ``trim_memory=False`` (default) starts the local workers without Dask's
+    ``MALLOC_TRIM_THRESHOLD_`` (see docs/scale-out.md for the measurement).
     """
 
     name = "dask"
@@ -117,6 +142,11 @@ class DaskExecutor:
         min_segment_frames: int = 16,
         max_retries: int = 2,
         trim_memory: bool = False,
+        connect_timeout: float = 10.0,
+        preflight: bool = True,
+        worker_setup: bool = True,
+        tune_malloc: bool = True,
+        threads: int | None = None,
     ) -> None:
         self._distributed = _import_distributed()
         self.workers = check_workers(workers)
@@ -128,13 +158,28 @@ class DaskExecutor:
             "min_segment_frames", min_segment_frames, 1, error=ConfigurationError
         )
         self.max_retries = check_int("max_retries", max_retries, 0, error=ConfigurationError)
+        if isinstance(connect_timeout, bool) or not isinstance(connect_timeout, int | float):
+            raise ConfigurationError(f"connect_timeout must be seconds, got {connect_timeout!r}")
+        if not connect_timeout > 0:
+            raise ConfigurationError(f"connect_timeout must be > 0, got {connect_timeout!r}")
+        self.connect_timeout = float(connect_timeout)
         self.trim_memory = trim_memory
+        self.preflight = preflight
+        self.setup = WorkerSetup(
+            enabled=worker_setup,
+            tune_malloc=tune_malloc,
+            threads=None if threads is None else check_workers(threads),
+        )
         self._client: Any = None
         self._cluster: Any = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
 
     def client(self) -> Any:
-        """The ``distributed.Client`` (connected, or started with its cluster, on first use)."""
+        """The ``distributed.Client``, connected with a worker (or started with its cluster).
+
+        Raises :class:`~videopipe.domain.errors.ClusterUnavailableError` when the
+        scheduler cannot be reached, or no worker connects, within ``connect_timeout``.
+        """
         if self._client is not None:
             return self._client
         import dask  # noqa: PLC0415 - installed with distributed
@@ -145,7 +190,7 @@ class DaskExecutor:
             settings["distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"] = None
         with dask.config.set(settings):
             if self.scheduler_address:
-                self._client = distributed.Client(self.scheduler_address)
+                client = self._connect()
             else:
                 self._cluster = distributed.LocalCluster(
                     n_workers=self.workers,
@@ -155,9 +200,35 @@ class DaskExecutor:
                     scheduler_kwargs={"dashboard_address": ":0"},  # any free port, not 8787
                     silence_logs=logging.ERROR,
                 )
-                self._client = distributed.Client(self._cluster)
-        self._finalizer = weakref.finalize(self, _shutdown, self._client, self._cluster)
-        return self._client
+                client = distributed.Client(self._cluster)
+        self._client = client
+        self._finalizer = weakref.finalize(self, _shutdown, client, self._cluster)
+        if self.scheduler_address:
+            try:
+                client.wait_for_workers(1, timeout=self.connect_timeout)
+            except TimeoutError as exc:
+                self.close()
+                raise ClusterUnavailableError(
+                    self.scheduler_address,
+                    "a worker to connect to the scheduler (none is connected)",
+                    self.connect_timeout,
+                    f"start workers with 'dask worker {self.scheduler_address}'",
+                ) from exc
+        return client
+
+    def _connect(self) -> Any:
+        address = self.scheduler_address
+        try:
+            return self._distributed.Client(
+                address, timeout=self.connect_timeout, set_as_default=False
+            )
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ClusterUnavailableError(
+                address,
+                "the scheduler to answer",
+                self.connect_timeout,
+                f"{type(exc).__name__}: {exc}",
+            ) from exc
 
     def execute(self, work: VideoWork) -> Iterator[FrameResult]:
         """Yield ``work``'s results in frame order, computed on the cluster."""
@@ -179,7 +250,9 @@ class DaskExecutor:
                         break
                     work, segment, item = task
                     if segment is not None:
-                        item = client.submit(run_segment_task, item, segment, pure=False)
+                        item = client.submit(
+                            run_segment_task, item, segment, self.setup, pure=False
+                        )
                     window.append((work, segment, item))
                     if segment is None:
                         break  # a planning error: nothing after it is submitted
@@ -209,6 +282,15 @@ class DaskExecutor:
             try:
                 state = pickle.dumps(work.portable())
                 segments = self.plan(work)
+                if self.preflight:
+                    preflight(
+                        self.client(),
+                        self.scheduler_address,
+                        work,
+                        state,
+                        setup=self.setup,
+                        timeout=max(self.connect_timeout, _PREFLIGHT_TIMEOUT),
+                    )
             except Exception as exc:
                 yield work, None, exc
                 return
@@ -219,7 +301,7 @@ class DaskExecutor:
         self, future: Any, segment: Segment
     ) -> tuple[list[FrameResult], BaseException | None]:
         try:
-            results, error = future.result()
+            results, error = self._result(future, segment)
         except Exception as exc:
             if type(exc).__name__ != "KilledWorker":
                 raise
@@ -228,6 +310,37 @@ class DaskExecutor:
             )
             raise lost from exc
         return results_of(results), None if error is None else unpack_error(error)
+
+    def _result(self, future: Any, segment: Segment) -> Any:
+        """``future``'s result; waits for a worker ``connect_timeout`` when none is left."""
+        alone_since: float | None = None
+        while True:
+            try:
+                return future.result(timeout=_WAIT_POLL)  # the task never raises its own
+            except TimeoutError:
+                if self._live_workers() > 0:
+                    alone_since = None
+                    continue
+                now = time.monotonic()
+                alone_since = now if alone_since is None else alone_since
+                if now - alone_since < self.connect_timeout:
+                    continue
+                raise ClusterUnavailableError(
+                    self.scheduler_address,
+                    "a worker to come back (every worker left during the run)",
+                    self.connect_timeout,
+                    f"{segment.describe()} was not run; the results before it were given",
+                ) from None
+
+    def _live_workers(self) -> int:
+        """Workers connected to the scheduler now (0 when the scheduler cannot tell)."""
+        client = self._client
+        if client is None or client.status not in ("running", "newly-created"):
+            return 0
+        try:
+            return len(client.nthreads(callback_timeout=self.connect_timeout))
+        except Exception:
+            return 0
 
     def slots(self) -> int:
         """Segments the cluster runs at once: its worker threads (``workers`` if unknown)."""
