@@ -20,12 +20,14 @@ from rich.progress import (
     Progress,
     ProgressColumn,
     Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
 from rich.text import Text
 
+from videopipe.adapters.executors.batch import run_batch
 from videopipe.api import VideoFilePipelineService
 from videopipe.application.settings import ERROR_POLICIES
 from videopipe.cli.annotation import Annotation, annotation_of
@@ -178,7 +180,7 @@ def run_command(
     workers: int | None,
     summary: bool | None,
 ) -> int:
-    """Run pipeline ID over each VIDEO, one after another.
+    """Run pipeline ID over each VIDEO, in order.
 
     Prints one JSON line per processed frame, as soon as it is produced, to stdout or
     to --output: {"video", "frame_index", "timestamp", "result"}, plus "error" for a
@@ -229,6 +231,9 @@ def run_command(
             annotation_of(service, videos[0], annotate) as annotation,
             _progress(show_progress) as progress,
         ):
+            if plan is None and annotation is None and _spreads_videos(service, videos):
+                _run_together(service, pipeline, videos, sink=sink, progress=progress, tally=tally)
+                videos = ()
             for video in videos:
                 if plan is not None and video in plan.done:
                     tally.skipped_videos += 1
@@ -274,6 +279,49 @@ def _progress(show: bool) -> Iterator[Progress | None]:
     )
     with progress:
         yield progress
+
+
+def _spreads_videos(service: VideoFilePipelineService, videos: Sequence[str]) -> bool:
+    """Whether the videos go to the executor together (it runs many at once: segments, dask)."""
+    return len(videos) > 1 and getattr(service.executor, "execute_many", None) is not None
+
+
+def _run_together(
+    service: VideoFilePipelineService,
+    pipeline: str,
+    videos: Sequence[str],
+    *,
+    sink: LineSink,
+    progress: Progress | None,
+    tally: _Tally,
+) -> None:
+    """Every video through one ``run_batch``: the executor spreads them over its workers.
+
+    The lines are those of the videos run one after another, in the same order.
+    """
+    tasks: dict[str, TaskID] = {}
+    results = run_batch(service, pipeline, videos)
+    try:
+        for video, item in results:
+            if video not in tasks:
+                tally.videos += 1
+                if progress is not None:
+                    total = _selected(service.video_info(video).frame_count, service.selection)
+                    tasks[video] = progress.add_task(os.path.basename(video), total=total)
+                else:
+                    tasks[video] = TaskID(0)
+            sink.write(encode_line(video, item))
+            tally.frames += 1
+            tally.written += 1
+            if item.error is not None:
+                tally.errors += 1
+            if progress is not None:
+                progress.advance(tasks[video])
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+    tally.videos = len(videos)
 
 
 def _run_video(
