@@ -64,9 +64,18 @@ def _by_value() -> Iterator[None]:
         cloudpickle.unregister_pickle_by_value(_dask_probe)
 
 
-def _run(client: Any, address: str | None, timeout: float, function: Any, *args: Any) -> Any:
+def _run(
+    client: Any,
+    address: str | None,
+    timeout: float,
+    function: Any,
+    *args: Any,
+    workers: list[str] | None = None,
+) -> Any:
     try:
-        return client.run(function, *args, on_error="return", callback_timeout=timeout)
+        return client.run(
+            function, *args, workers=workers, on_error="return", callback_timeout=timeout
+        )
     except TimeoutError as exc:
         raise ClusterUnavailableError(
             address, "every worker to answer the pre-flight check", timeout, str(exc)
@@ -143,7 +152,8 @@ def preflight(
 ) -> None:
     """Raise :class:`WorkerPreflightError` if a worker cannot run ``work``; else return."""
     problems, names = environment_problems(client, address, work, timeout)
-    if not problems:
+    healthy = [worker for worker in names if worker not in problems]
+    if healthy:
         local = ""
         try:
             work.history_frames()
@@ -151,7 +161,7 @@ def preflight(
             local = str(exc)
         except Exception:
             local = ""
-        results = _run(client, address, timeout, check_work, state, setup)
+        results = _run(client, address, timeout, check_work, state, setup, workers=healthy)
         for worker, answer in results.items():
             found = answer
             if isinstance(answer, BaseException):

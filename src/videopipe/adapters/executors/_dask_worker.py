@@ -32,6 +32,15 @@ _BLAS_SETTERS = (
     "scipy_openblas_set_num_threads64_",
     "scipy_openblas_set_num_threads",
 )
+_EXTRAS = {
+    "cv2": "opencv",
+    "zxingcpp": "qr",
+    "onnxruntime": "onnx",
+    "rapidocr": "ocr",
+    "segno": "testing",
+    "distributed": "dask",
+}
+"""Modules of videopipe's optional extras, by top-level name."""
 _LOCK = threading.Lock()
 _DONE: list[WorkerSetup] = []
 _STATE: dict[str, bool] = {}
@@ -158,6 +167,16 @@ def check_work(recipe_state: bytes, setup: WorkerSetup) -> list[tuple[str, str]]
         work = load_recipe(recipe_state)()
     except Exception as exc:
         cause = exc.__cause__ or exc
+        missing = (getattr(cause, "name", None) or "").partition(".")[0]
+        if isinstance(cause, ImportError) and missing in _EXTRAS:
+            extra = _EXTRAS[missing]
+            return [
+                (
+                    f"the module {missing!r} of videopipe's {extra!r} extra is not installed "
+                    "there (the service cannot be rebuilt without it)",
+                    f'pip install "videopipe[{extra}]" on the worker',
+                )
+            ]
         return [
             (
                 f"cannot rebuild the service ({type(cause).__name__}: {cause})",
