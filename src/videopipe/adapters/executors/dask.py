@@ -124,7 +124,8 @@ class DaskExecutor:
     ``segments_per_worker`` segments per worker (per worker thread of a cluster given
     by address). ``connect_timeout``: seconds to reach the scheduler, to wait for a
     first worker, and to wait for one to come back when all left mid-run.
-    ``preflight``: check every worker before a video's first segment. ``worker_setup``,
+    ``preflight``: check every worker of a cluster given by address before a video's
+    first segment. ``worker_setup``,
     ``tune_malloc``, ``threads``: how each worker process is set up for the tasks
     (:class:`~videopipe.adapters.executors._dask_worker.WorkerSetup`).
     ``trim_memory=False`` (default) starts the local workers without Dask's
@@ -282,7 +283,7 @@ class DaskExecutor:
             try:
                 state = pickle.dumps(work.portable())
                 segments = self.plan(work)
-                if self.preflight:
+                if self.preflight and self.scheduler_address:  # not our own LocalCluster
                     preflight(
                         self.client(),
                         self.scheduler_address,
