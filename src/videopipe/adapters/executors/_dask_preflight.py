@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import os
+import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -173,3 +175,28 @@ def preflight(
         raise WorkerPreflightError(
             address, {names.get(worker, worker): found for worker, found in problems.items()}
         )
+
+
+def check_listening(address: str | None, timeout: float) -> None:
+    """Fail at once when nothing listens at a ``tcp://host:port`` address (refused, no host).
+
+    Anything else (no answer yet) is left to the client's own bounded connection.
+    """
+    scheme, _, rest = (address or "").rpartition("://")
+    host, _, port = rest.rpartition(":")
+    if scheme not in ("tcp", "") or not host or not port.isdigit():
+        return
+    started = time.monotonic()
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            return
+    except (ConnectionRefusedError, socket.gaierror) as exc:
+        raise ClusterUnavailableError(
+            address,
+            "the scheduler to answer",
+            round(time.monotonic() - started, 2),
+            f"nothing accepts connections at {host}:{port} ({exc}); is 'dask scheduler' "
+            "running there?",
+        ) from exc
+    except OSError:
+        return

@@ -1,5 +1,8 @@
 """What runs inside a Dask worker: its process set up as videopipe's own, the task, the check.
 
+:func:`run_segment_task` is the task (one segment), :func:`check_work` the pre-flight
+check of one video.
+
 A worker started by ``dask worker`` (or a deployment that runs it) gets its nanny's
 ``distributed.nanny.pre-spawn-environ``: ``MALLOC_TRIM_THRESHOLD_=65536``,
 ``OMP_NUM_THREADS=1``, ``MKL_NUM_THREADS=1``, ``OPENBLAS_NUM_THREADS=1``. Those are
@@ -18,10 +21,19 @@ import importlib.util
 import os
 import sys
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from videopipe.adapters._malloc import set_glibc_thresholds
+from videopipe.adapters.executors._segmenting import (
+    Segment,
+    load_recipe,
+    pack_error,
+    run_segment,
+)
 from videopipe.domain.errors import MissingDependencyError, VideoReadError
+from videopipe.domain.model import FrameResult
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 """Thread-count variables a nanny exports (OpenMP, MKL, OpenBLAS read them at load)."""
@@ -41,6 +53,8 @@ _EXTRAS = {
     "distributed": "dask",
 }
 """Modules of videopipe's optional extras, by top-level name."""
+_CANCEL_POLL = 0.5
+"""Seconds between a running segment's checks that its task was cancelled."""
 _LOCK = threading.Lock()
 _DONE: list[WorkerSetup] = []
 _STATE: dict[str, bool] = {}
@@ -160,8 +174,6 @@ def check_work(recipe_state: bytes, setup: WorkerSetup) -> list[tuple[str, str]]
     Rebuilds the work, opens its video with its decoder and loads its pipeline (the
     extras its plugins need), as the first segment would.
     """
-    from videopipe.adapters.executors._segmenting import load_recipe  # noqa: PLC0415
-
     prepare_worker(setup)
     try:
         work = load_recipe(recipe_state)()
@@ -207,3 +219,47 @@ def check_work(recipe_state: bytes, setup: WorkerSetup) -> list[tuple[str, str]]
     finally:
         work.close()
     return problems
+
+
+def _cancel_probe() -> Callable[[], bool] | None:
+    """A cheap check, inside a Dask task, that the task was cancelled (None: unknown)."""
+    try:
+        import distributed.worker  # noqa: PLC0415 - inside a Dask task: installed
+
+        worker = distributed.worker.get_worker()
+        key = distributed.worker.thread_state.key  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    last = [time.monotonic()]
+
+    def cancelled() -> bool:
+        now = time.monotonic()
+        if now - last[0] < _CANCEL_POLL:
+            return False
+        last[0] = now
+        try:
+            task = worker.state.tasks.get(key)
+        except Exception:
+            return False
+        return task is None or task.state in ("cancelled", "released", "forgotten")
+
+    return cancelled
+
+
+def run_segment_task(
+    state: bytes, segment: Segment, setup: WorkerSetup | None = None
+) -> tuple[list[FrameResult], bytes | None]:
+    """The Dask task: one segment's results, and its failure (packed) if it failed.
+
+    The worker process is first set up as ``setup`` says (once per process). Failures
+    are returned, not raised, so that Dask retries only lost workers, never a runner's
+    or decoder's own error (which would fail again, and must come after the results
+    before it).
+    """
+    results: list[FrameResult] = []
+    try:
+        prepare_worker(setup or WorkerSetup())
+        run_segment(load_recipe(state), segment, results.extend, cancelled=_cancel_probe())
+    except Exception as exc:
+        return results, pack_error(exc, segment)
+    return results, None

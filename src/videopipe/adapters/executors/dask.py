@@ -20,6 +20,10 @@ runs the segment again elsewhere, up to ``max_retries`` times (the scheduler set
 ``distributed.scheduler.allowed-failures``, set for the clusters this executor starts;
 a remote scheduler keeps its own), then :class:`~videopipe.domain.errors.WorkerLostError`
 names the frame range. Needs ``pip install "videopipe[dask]"``.
+
+Over 300 lines: the client side in one place (connection, the bounded waits, the
+window of tasks); what runs in the workers, the pre-flight and its probe are in
+``_dask_worker``, ``_dask_preflight`` and ``_dask_probe``.
 """
 
 from __future__ import annotations
@@ -30,19 +34,16 @@ import pickle
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import Any
 
-from videopipe.adapters.executors._dask_preflight import preflight
-from videopipe.adapters.executors._dask_worker import WorkerSetup, prepare_worker
+from videopipe.adapters.executors._dask_preflight import check_listening, preflight
+from videopipe.adapters.executors._dask_worker import WorkerSetup, run_segment_task
 from videopipe.adapters.executors._segmenting import (
     Segment,
     execute_one,
-    load_recipe,
-    pack_error,
     plan_work,
     results_of,
-    run_segment,
     unpack_error,
 )
 from videopipe.adapters.executors.segments import check_workers
@@ -56,8 +57,6 @@ from videopipe.domain.errors import (
 from videopipe.domain.model import FrameResult
 from videopipe.ports.work import VideoWork
 
-_CANCEL_POLL = 0.5
-"""Seconds between a running segment's checks that its task was cancelled."""
 _PREFLIGHT_TIMEOUT = 60.0
 """Seconds every worker gets to answer the pre-flight checks (at least connect_timeout)."""
 _WAIT_POLL = 1.0
@@ -70,50 +69,6 @@ def _import_distributed() -> Any:
     except ImportError as exc:
         raise MissingDependencyError("The dask executor", "dask") from exc
     return distributed
-
-
-def _cancel_probe() -> Callable[[], bool] | None:
-    """A cheap check, inside a Dask task, that the task was cancelled (None: unknown)."""
-    try:
-        import distributed.worker  # noqa: PLC0415 - inside a Dask task: installed
-
-        worker = distributed.worker.get_worker()
-        key = distributed.worker.thread_state.key  # type: ignore[attr-defined]
-    except Exception:
-        return None
-    last = [time.monotonic()]
-
-    def cancelled() -> bool:
-        now = time.monotonic()
-        if now - last[0] < _CANCEL_POLL:
-            return False
-        last[0] = now
-        try:
-            task = worker.state.tasks.get(key)
-        except Exception:
-            return False
-        return task is None or task.state in ("cancelled", "released", "forgotten")
-
-    return cancelled
-
-
-def run_segment_task(
-    state: bytes, segment: Segment, setup: WorkerSetup | None = None
-) -> tuple[list[FrameResult], bytes | None]:
-    """The Dask task: one segment's results, and its failure (packed) if it failed.
-
-    The worker process is first set up as ``setup`` says (once per process). Failures
-    are returned, not raised, so that Dask retries only lost workers, never a runner's
-    or decoder's own error (which would fail again, and must come after the results
-    before it).
-    """
-    results: list[FrameResult] = []
-    try:
-        prepare_worker(setup or WorkerSetup())
-        run_segment(load_recipe(state), segment, results.extend, cancelled=_cancel_probe())
-    except Exception as exc:
-        return results, pack_error(exc, segment)
-    return results, None
 
 
 class DaskExecutor:
@@ -219,6 +174,7 @@ class DaskExecutor:
 
     def _connect(self) -> Any:
         address = self.scheduler_address
+        check_listening(address, self.connect_timeout)
         try:
             return self._distributed.Client(
                 address, timeout=self.connect_timeout, set_as_default=False
