@@ -8,6 +8,7 @@ processes too), on loopback only, with its output in a log file; every wait is b
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import shutil
@@ -66,6 +67,7 @@ class Cluster:
                 cwd=self.directory,
                 env=env or worker_environment(),
                 start_new_session=True,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - prctl only, no locks
             )
         self.processes.append(process)
         self.logs.append(log)
@@ -160,6 +162,12 @@ class Cluster:
         for leftover in alive:
             leftover.kill()
         return [p.pid for p in alive]
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the test process dies (killed before its finalizers)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG, kept across exec
 
 
 def _existing(pids: set[int]) -> list[psutil.Process]:
