@@ -36,7 +36,7 @@ from videopipe.adapters.decoders import create_frame_source
 from videopipe.adapters.executors.dask import DaskExecutor
 from videopipe.adapters.executors.segments import SegmentExecutor
 from videopipe.adapters.runners.dag import DagPipelineRunner
-from videopipe.domain.service import SequentialExecutor, VideoFilePipelineService
+from videopipe.application import SequentialExecutor, VideoFilePipelineService
 from videopipe.testing.media import make_video
 
 cv2 = pytest.importorskip("cv2", reason="the CPU-bound runner blurs with OpenCV")

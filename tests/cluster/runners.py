@@ -83,13 +83,12 @@ def _blas_threads() -> int | None:
 
 def worker_state() -> dict[str, Any]:
     """What the tests check in a worker process after a task ran there."""
-    from videopipe.adapters import _malloc  # noqa: PLC0415
     from videopipe.adapters.executors import _dask_worker  # noqa: PLC0415
 
     names = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", *_dask_worker.THREAD_VARIABLES)
     return {
         "environ": {name: os.environ[name] for name in names if name in os.environ},
-        "malloc_tuned": bool(_malloc._TUNED and _malloc._TUNED[0]),
+        "malloc_tuned": _dask_worker._STATE.get("malloc_tuned", False),
         "setup": [repr(done) for done in _dask_worker._DONE],
         "blas_threads": _blas_threads(),
         "pid": os.getpid(),

@@ -31,8 +31,8 @@ from videopipe.adapters.decoders import create_frame_source
 from videopipe.adapters.executors.batch import run_batch
 from videopipe.adapters.executors.dask import DaskExecutor
 from videopipe.api import VideoFilePipelineService
+from videopipe.application import SequentialExecutor
 from videopipe.domain import errors
-from videopipe.domain.service import SequentialExecutor
 
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 CLI_TIMEOUT = 300

@@ -48,7 +48,7 @@ _MALLOC = """
 import os
 from videopipe.adapters import _malloc
 assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"
-print(_malloc.tune_glibc_malloc(), _malloc.tune_glibc_malloc(override_environment=True))
+print(_malloc.tune_glibc_malloc(), _malloc.set_glibc_thresholds())
 """
 
 

@@ -53,7 +53,8 @@ from videopipe.cli.resume import resumed_results
 from videopipe.container import Container, create_container
 from videopipe.domain.errors import VideoFileNotFoundError
 from videopipe.domain.model import FrameSelection
-from videopipe.ports.closing import close_if_closeable
+from videopipe.ports.closing import close_if_closeable, closed_after
+from videopipe.ports.executor import ManyVideoExecutor
 
 
 class _FramesPerSecond(ProgressColumn):
@@ -283,7 +284,7 @@ def _progress(show: bool) -> Iterator[Progress | None]:
 
 def _spreads_videos(service: VideoFilePipelineService, videos: Sequence[str]) -> bool:
     """Whether the videos go to the executor together (it runs many at once: segments, dask)."""
-    return len(videos) > 1 and getattr(service.executor, "execute_many", None) is not None
+    return len(videos) > 1 and isinstance(service.executor, ManyVideoExecutor)
 
 
 def _run_together(
@@ -300,8 +301,7 @@ def _run_together(
     The lines are those of the videos run one after another, in the same order.
     """
     tasks: dict[str, TaskID] = {}
-    results = run_batch(service, pipeline, videos)
-    try:
+    with closed_after(run_batch(service, pipeline, videos)) as results:
         for video, item in results:
             if video not in tasks:
                 tally.videos += 1
@@ -317,10 +317,6 @@ def _run_together(
                 tally.errors += 1
             if progress is not None:
                 progress.advance(tasks[video])
-    finally:
-        close = getattr(results, "close", None)
-        if close is not None:
-            close()
     tally.videos = len(videos)
 
 

@@ -47,8 +47,8 @@ def client_version() -> str:
 def packages_of(work: VideoWork) -> list[str]:
     """Top-level packages, other than videopipe's, that the work's objects come from."""
     found: dict[str, None] = {}
-    service = getattr(work, "service", None)
-    for thing in (getattr(service, "runner", None), getattr(service, "frame_source", None)):
+    settings = getattr(getattr(work, "order", None), "settings", None)  # a ServiceWork's
+    for thing in (getattr(settings, "runner", None), getattr(settings, "frame_source", None)):
         module = type(thing).__module__.partition(".")[0] if thing is not None else ""
         if module and module not in ("videopipe", "builtins", "__main__"):
             found[module] = None

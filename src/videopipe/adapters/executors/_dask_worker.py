@@ -179,6 +179,8 @@ def check_work(recipe_state: bytes, setup: WorkerSetup) -> list[tuple[str, str]]
         work = load_recipe(recipe_state)()
     except Exception as exc:
         cause = exc.__cause__ or exc
+        if isinstance(cause, MissingDependencyError):
+            return [(str(cause), f'pip install "videopipe[{cause.extra}]" on the worker')]
         missing = (getattr(cause, "name", None) or "").partition(".")[0]
         if isinstance(cause, ImportError) and missing in _EXTRAS:
             extra = _EXTRAS[missing]
