@@ -20,6 +20,7 @@ from typing import Any
 import psutil
 import pytest
 
+from tests.cluster.processes import worker_environment
 from tests.cluster.runners import (
     IndexRunner,
     KillOnceRunner,
@@ -30,6 +31,7 @@ from tests.cluster.runners import (
 from videopipe.adapters.decoders import create_frame_source
 from videopipe.adapters.executors.batch import run_batch
 from videopipe.adapters.executors.dask import DaskExecutor
+from videopipe.adapters.runners.dag import DagPipelineRunner
 from videopipe.api import VideoFilePipelineService
 from videopipe.application import SequentialExecutor
 from videopipe.domain import errors
@@ -264,12 +266,7 @@ def test_a_worker_that_cannot_see_the_file_is_refused_before_any_segment(
 
 SITE_BLOCK = """
 import sys
-class _Block:
-    def find_spec(self, name, path=None, target=None):
-        if name == {module!r} or name.startswith({module!r} + "."):
-            raise ModuleNotFoundError(f"No module named {{name!r}} (blocked)", name=name)
-        return None
-sys.meta_path.insert(0, _Block())
+sys.modules[{module!r}] = None  # as if not installed: import fails, find_spec finds nothing
 """
 
 SITE_VERSION = """
@@ -287,34 +284,35 @@ def test_broken_workers_are_named_with_problem_and_fix(private_cluster, cluster_
         ("no-videopipe", SITE_BLOCK.format(module="videopipe")),
         ("old-videopipe", SITE_VERSION),
         ("no-opencv", SITE_BLOCK.format(module="cv2")),
+        ("no-zxing", SITE_BLOCK.format(module="zxingcpp")),
     ):
         site = tmp_path / name
         site.mkdir()
         (site / "sitecustomize.py").write_text(text)
-        from tests.cluster.processes import worker_environment  # noqa: PLC0415
-
         envs.append(worker_environment(str(site)))
-    cluster = private_cluster(3, envs=envs)
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    runner = MarkingRunner(str(marks))
+    cluster = private_cluster(4, envs=envs)
     with (
         DaskExecutor(scheduler_address=cluster.address) as executor,
         pytest.raises(errors.WorkerPreflightError) as caught,
     ):
-        service(runner, executor, decoder="opencv").run_on_file("demo", cluster_videos[0])
+        # The opencv decoder (the opencv extra) and qr_codes' zxing plugin (the qr extra).
+        service(DagPipelineRunner(), executor, decoder="opencv").run_on_file(
+            "qr_codes", cluster_videos[0]
+        )
     problems = caught.value.problems
-    assert len(problems) == 3, problems
-    text = {
-        worker: " ".join(p + " fix: " + f for p, f in found) for worker, found in problems.items()
-    }
-    joined = "\n".join(text.values())
-    assert "videopipe cannot be imported there" in joined
-    assert 'pip install "videopipe[dask]==' in joined
-    assert "videopipe 0.0.1 is installed there" in joined
-    assert 'pip install "videopipe[opencv]" on the worker' in joined
+    assert len(problems) == 4, problems
     assert all("127.0.0.1:" in worker and "pid" in worker for worker in problems)
-    assert list(marks.iterdir()) == []
+    found = sorted(" fix: ".join(pair) for pairs in problems.values() for pair in pairs)
+    assert len(found) == 4, found
+    joined = "\n".join(found)
+    assert "videopipe cannot be imported there" in joined
+    assert 'fix: pip install "videopipe[dask]==' in joined
+    assert "videopipe 0.0.1 is installed there, the client runs" in joined
+    assert "The OpenCV decoder needs the optional dependency group 'opencv'" in joined
+    assert "Pipeline 'qr_codes'" in joined
+    assert 'fix: pip install "videopipe[opencv]" on the worker' in joined
+    assert 'fix: pip install "videopipe[qr]" on the worker' in joined
+    assert all(worker.split()[0] in str(caught.value) for worker in problems)
 
 
 def test_no_cluster_process_outlives_its_stop(private_cluster):
