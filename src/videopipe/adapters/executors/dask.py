@@ -83,6 +83,7 @@ class DaskExecutor:
     first segment. ``worker_setup``,
     ``tune_malloc``, ``threads``: how each worker process is set up for the tasks
     (:class:`~videopipe.adapters.executors._dask_worker.WorkerSetup`).
+    ``trim_memory=True`` keeps Dask's ``MALLOC_TRIM_THRESHOLD_`` (no ``tune_malloc``);
     ``trim_memory=False`` (default) starts the local workers without Dask's
     ``MALLOC_TRIM_THRESHOLD_`` (see docs/scale-out.md for the measurement).
     """
@@ -123,7 +124,7 @@ class DaskExecutor:
         self.preflight = preflight
         self.setup = WorkerSetup(
             enabled=worker_setup,
-            tune_malloc=tune_malloc,
+            tune_malloc=tune_malloc and not trim_memory,  # trim_memory: keep Dask's
             threads=None if threads is None else check_workers(threads),
         )
         self._client: Any = None
