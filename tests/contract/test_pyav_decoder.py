@@ -28,8 +28,8 @@ import pytest
 
 from tests.contract.test_frame_source import resources
 from videopipe.adapters.decoders import create_frame_source, pyav
+from videopipe.adapters.decoders.imageio_ffmpeg import bundled_ffmpeg
 from videopipe.adapters.decoders.pyav import PacketIndex, PyAVFrameSource, build_index
-from videopipe.adapters.ffmpeg.binary import bundled_ffmpeg
 from videopipe.domain.model import Frame, FrameSelection
 from videopipe.testing.media import make_video, read_frame_index
 
@@ -301,7 +301,7 @@ def test_an_index_proved_wrong_while_decoding_is_caught(
 ) -> None:
     path = media("gop10.mkv")
     truth = sequential(path)
-    monkeypatch.setattr(pyav.indexed, "build_index", _lying(build_index, lie))
+    monkeypatch.setattr(pyav, "build_index", _lying(build_index, lie))
     selection = FrameSelection(0, None, 9)
     frames, stats = read(path, selection, seek_threshold=0)
     assert stats.path == path_taken, stats
@@ -311,13 +311,16 @@ def test_an_index_proved_wrong_while_decoding_is_caught(
 def _packets(*packets: tuple[int | None, bool]) -> Iterator[Any]:
     for pts, key in packets:
         yield SimpleNamespace(
-            size=100, pts=pts, is_keyframe=key, is_discard=False, is_corrupt=False
+            size=100, pts=pts, dts=None, is_keyframe=key, is_discard=False, is_corrupt=False
         )
-    yield SimpleNamespace(size=0, pts=None, is_keyframe=False, is_discard=False, is_corrupt=False)
+    yield SimpleNamespace(
+        size=0, pts=None, dts=None, is_keyframe=False, is_discard=False, is_corrupt=False
+    )
 
 
 def _fake(codec: str, packets: list[tuple[int | None, bool]], field_order: int = 1) -> Any:
-    stream = SimpleNamespace(codec_context=SimpleNamespace(name=codec, field_order=field_order))
+    codec_context = SimpleNamespace(name=codec, field_order=field_order, has_b_frames=True)
+    stream = SimpleNamespace(codec_context=codec_context)
     container = SimpleNamespace(demux=lambda _stream: _packets(*packets))
     return container, stream
 
