@@ -68,8 +68,6 @@ class PacketClock:
         self._jumps = 0  # microseconds added since the stream's clock jumped
         self._dts: int | None = None  # the previous packet's decode time (us)
         self._next_dts: int | None = None  # the decode time predicted for the next packet
-        self.jumped = False
-        """Whether a discontinuity was corrected."""
 
     def fix(self, pts: int | None, dts: int | None, duration: int) -> tuple[int | None, int | None]:
         """The packet's ``(pts, dts)`` as the ffmpeg CLI hands them to its decoder."""
@@ -87,7 +85,6 @@ class PacketClock:
             delta = dts_us - self._next_dts
             if abs(delta) > JUMP_THRESHOLD or dts_us + BACKWARD_SLACK < self._dts:
                 self._jumps -= delta
-                self.jumped = True
                 correction = rescale(delta, MICROSECOND, self._base)
                 dts -= correction
                 pts = None if pts is None else pts - correction
@@ -105,16 +102,12 @@ class BestEffortClock:
     """libavcodec's best-effort timestamp of each decoded frame, in output order.
 
     Fed each frame's reordered pts and its packet's decode time (PyAV's ``frame.pts``
-    and ``frame.dts``); :meth:`reset` after a decoder flush, as libavcodec does. A frame
-    with neither (the last frame out of a drained decoder) is given the previous
+    and ``frame.dts``) from the first frame of a decoder that was never flushed. A
+    frame with neither (the last frame out of a drained decoder) is given the previous
     frame's timestamp plus an estimate of its duration, as the ffmpeg CLI does.
     """
 
     def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget what was seen (a seek flushed the decoder)."""
         self._faulty_pts = 0
         self._faulty_dts = 0
         self._last_pts = _UNSET
