@@ -28,8 +28,8 @@ import pytest
 
 from tests.contract.test_frame_source import resources
 from videopipe.adapters.decoders import create_frame_source, pyav
-from videopipe.adapters.decoders.imageio_ffmpeg import bundled_ffmpeg
 from videopipe.adapters.decoders.pyav import PacketIndex, PyAVFrameSource, build_index
+from videopipe.adapters.ffmpeg.binary import bundled_ffmpeg
 from videopipe.domain.model import Frame, FrameSelection
 from videopipe.testing.media import make_video, read_frame_index
 
@@ -301,7 +301,7 @@ def test_an_index_proved_wrong_while_decoding_is_caught(
 ) -> None:
     path = media("gop10.mkv")
     truth = sequential(path)
-    monkeypatch.setattr(pyav, "build_index", _lying(build_index, lie))
+    monkeypatch.setattr(pyav.indexed, "build_index", _lying(build_index, lie))
     selection = FrameSelection(0, None, 9)
     frames, stats = read(path, selection, seek_threshold=0)
     assert stats.path == path_taken, stats

@@ -34,7 +34,7 @@ from typing import Any
 import av
 import numpy as np
 
-from videopipe.adapters.decoders.imageio_ffmpeg import bundled_ffmpeg
+from videopipe.adapters.ffmpeg.binary import bundled_ffmpeg
 from videopipe.domain.errors import (
     DecoderTimeoutError,
     FrameTooLargeError,
