@@ -26,6 +26,7 @@ from tests.conformance.reference import Reference, digest
 from videopipe import VideoFilePipelineService
 from videopipe.adapters.decoders import create_frame_source
 from videopipe.adapters.executors import create_executor
+from videopipe.adapters.ffmpeg.packets import packet_facts
 from videopipe.domain.errors import UnsupportedByDecoderError, VideoDecodeError, VideoReadError
 from videopipe.domain.model import FrameSelection
 
@@ -172,6 +173,20 @@ def test_dask_agrees_with_the_ffmpeg_cli_on_every_quirk_file(
                 error = exc
             where = f"{name} on {decoder} through dask, stride {step}"
             assert_matches(rows, error, expected_for(name, ref, decoder).every(step), where)
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_the_stored_count_is_what_ffmpeg_decodes_and_monotonic_what_it_gives(
+    reference: Callable[[str], Reference], name: str
+) -> None:
+    ref = reference(name)
+    facts = packet_facts(str(ref.path))
+    if name == "truncated_faststart":  # 48 whole frames decoded, and the cut one
+        assert facts["stored_frames"] == ref.count + 1
+        assert facts["declared_frames"] == 100
+    else:
+        assert facts["stored_frames"] == ref.count
+    assert facts["timestamps_monotonic"] is ref.strictly_increasing
 
 
 def test_the_suite_covers_every_sample_and_quirk_class() -> None:

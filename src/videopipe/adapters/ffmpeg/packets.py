@@ -75,10 +75,10 @@ class PacketSurvey:
 
 def declared_frames(container: Any, stream: Any, abspath: str, timeout: float) -> int | None:
     """The declared count of an opened file (a demux pass of its own only for AVI)."""
-    if container.format.name in COUNTS_TICKS:
-        survey = survey_packets(abspath, timeout)
-        return survey.declared if survey is not None else None
-    return int(stream.frames) if stream.frames > 0 else None
+    if container.format.name not in COUNTS_TICKS:
+        return _header_count(container, stream, 0)
+    survey = survey_packets(abspath, timeout)
+    return survey.declared if survey is not None else None
 
 
 def _header_count(container: Any, stream: Any, chunks: int) -> int | None:
@@ -121,7 +121,7 @@ def _survey(container: Any, stream: Any) -> PacketSurvey:  # noqa: PLR0912 - one
         container.start_time,
         discontinuous=bool(container.format.flags & av.format.Flags.ts_discont.value),
     )
-    placeholders = discarded = damaged = chunks = 0
+    placeholders = discarded = damaged = chunks = stored = 0
     first_key: int | None = None
     presentation: list[int] = []
     missing = False
@@ -150,12 +150,12 @@ def _survey(container: Any, stream: Any) -> PacketSurvey:  # noqa: PLR0912 - one
             discarded += 1  # decoded for reference, never shown (an edit list's cut)
             continue
         damaged += packet.is_corrupt  # flagged, yet often whole (an MPEG-TS counter gap)
+        if pts is not None and pts < first_key:
+            continue  # an open GOP's leading picture, referring to a picture not stored
+        stored += 1
         if pts is None:
             missing = True
-            presentation.append(0)
             continue
-        if pts < first_key:
-            continue  # an open GOP's leading picture, referring to a picture not stored
         reordered = reordered or pts != dts
         presentation.append(pts)
     ordered = sorted(presentation)
@@ -170,7 +170,7 @@ def _survey(container: Any, stream: Any) -> PacketSurvey:  # noqa: PLR0912 - one
         why = "B-frames stored without composition times"
     return PacketSurvey(
         declared=_header_count(container, stream, chunks),
-        stored=len(presentation),
+        stored=stored,
         damaged=damaged,
         discarded=discarded,
         placeholders=placeholders,
