@@ -63,7 +63,8 @@ class PacketClock:
     ) -> None:
         self._decode_times_only = decode_times_only
         self._base = time_base
-        self._offset = -(start or 0)
+        self._start_shift = rescale(-(start or 0), MICROSECOND, time_base)
+        self._shift = self._start_shift  # ticks added to every packet's times
         self._discontinuous = discontinuous
         self._jumps = 0  # microseconds added since the stream's clock jumped
         self._dts: int | None = None  # the previous packet's decode time (us)
@@ -71,27 +72,27 @@ class PacketClock:
 
     def fix(self, pts: int | None, dts: int | None, duration: int) -> tuple[int | None, int | None]:
         """The packet's ``(pts, dts)`` as the ffmpeg CLI hands them to its decoder."""
-        if self._decode_times_only:
-            pts = None
-        shift = rescale(self._offset, MICROSECOND, self._base)
-        if self._discontinuous:
-            shift += rescale(self._jumps, MICROSECOND, self._base)
-        pts = None if pts is None else pts + shift
-        dts = None if dts is None else dts + shift
+        shift = self._shift
+        pts = None if pts is None or self._decode_times_only else pts + shift
         if dts is None:
             return pts, dts
-        dts_us = rescale(dts, self._base, MICROSECOND)
-        if self._discontinuous and self._next_dts is not None and self._dts is not None:
+        dts += shift
+        if not self._discontinuous:
+            return pts, dts
+        base = self._base
+        dts_us = rescale(dts, base, MICROSECOND)
+        if self._next_dts is not None and self._dts is not None:
             delta = dts_us - self._next_dts
             if abs(delta) > JUMP_THRESHOLD or dts_us + BACKWARD_SLACK < self._dts:
                 self._jumps -= delta
-                correction = rescale(delta, MICROSECOND, self._base)
+                self._shift = self._start_shift + rescale(self._jumps, MICROSECOND, base)
+                correction = rescale(delta, MICROSECOND, base)
                 dts -= correction
                 pts = None if pts is None else pts - correction
-                dts_us = rescale(dts, self._base, MICROSECOND)
+                dts_us = rescale(dts, base, MICROSECOND)
         self._dts = self._next_dts = dts_us
         if duration:
-            self._next_dts += rescale(duration, self._base, MICROSECOND)
+            self._next_dts += rescale(duration, base, MICROSECOND)
         return pts, dts
 
 
