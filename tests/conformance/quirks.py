@@ -30,6 +30,11 @@ def ffmpeg(*arguments: str, stdout: Path | None = None) -> None:
         subprocess.run(command, check=True, stdout=handle, stderr=subprocess.PIPE)
 
 
+def _args(text: str) -> list[str]:
+    """Arguments written as one string (none of them holds a space)."""
+    return text.split()
+
+
 def _pattern(frames: int, size: str = "160x120", rate: int = 25) -> list[str]:
     return [*_SOURCE, f"testsrc2=size={size}:rate={rate}:duration={frames / rate}"]
 
@@ -51,12 +56,7 @@ def avi_with_dropped_frames(path: Path) -> Path:
         *_pattern(90, rate=15),
         "-vf",
         f"select='{keep}'",
-        "-fps_mode",
-        "passthrough",
-        "-c:v",
-        "mjpeg",
-        "-q:v",
-        "5",
+        *_args("-fps_mode passthrough -c:v mjpeg -q:v 5"),
         str(path),
     )
     return path
@@ -71,22 +71,8 @@ def phone_mov(path: Path) -> Path:
         *_pattern(60, size="160x96", rate=30),
         "-vf",
         f"settb=1/600,setpts='({jitter})/TB'",
-        "-fps_mode",
-        "passthrough",
-        "-enc_time_base",
-        "1/600",
-        "-c:v",
-        "libx264",
-        "-bf",
-        "2",
-        "-g",
-        "30",
-        "-pix_fmt",
-        "yuv420p",
-        "-video_track_timescale",
-        "600",
-        "-f",
-        "mov",
+        *_args("-fps_mode passthrough -enc_time_base 1/600 -c:v libx264 -bf 2 -g 30"),
+        *_args("-pix_fmt yuv420p -video_track_timescale 600 -f mov"),
         str(path),
     )
     return path
@@ -100,16 +86,9 @@ def ts_across_the_wrap(path: Path) -> Path:
     """MPEG-TS starting 1 s before its 33-bit clock wraps (a long-running broadcast recorder)."""
     ffmpeg(
         *_pattern(60),
-        "-c:v",
-        "libx264",
-        "-bf",
-        "2",
-        "-g",
-        "25",
-        "-output_ts_offset",
+        *_args("-c:v libx264 -bf 2 -g 25 -output_ts_offset"),
         f"{WRAP_SECONDS - 1.0:.6f}",
-        "-f",
-        "mpegts",
+        *_args("-f mpegts"),
         str(path),
     )
     return path
@@ -124,18 +103,7 @@ def open_gop_mpeg2(path: Path) -> Path:
     whole = path.with_suffix(".whole.ts")
     ffmpeg(
         *_pattern(90),
-        "-c:v",
-        "mpeg2video",
-        "-g",
-        "12",
-        "-bf",
-        "2",
-        "-flags",
-        "-cgop",
-        "-q:v",
-        "4",
-        "-f",
-        "mpegts",
+        *_args("-c:v mpeg2video -g 12 -bf 2 -flags -cgop -q:v 4 -f mpegts"),
         str(whole),
     )
     data = whole.read_bytes()
@@ -149,16 +117,8 @@ def negative_cts_mp4(path: Path) -> Path:
     """H.264 with B-pyramids in MP4 with negative composition offsets (ctts version 1)."""
     ffmpeg(
         *_pattern(50),
-        "-c:v",
-        "libx264",
-        "-bf",
-        "3",
-        "-x264-params",
-        "b-pyramid=normal",
-        "-movflags",
-        "+negative_cts_offsets",
-        "-use_editlist",
-        "0",
+        *_args("-c:v libx264 -bf 3 -x264-params b-pyramid=normal"),
+        *_args("-movflags +negative_cts_offsets -use_editlist 0"),
         str(path),
     )
     return path
@@ -171,16 +131,9 @@ def concatenated_ts(path: Path) -> Path:
         part = path.with_suffix(f".part{number}.ts")
         ffmpeg(
             *_pattern(30),
-            "-c:v",
-            "libx264",
-            "-bf",
-            "2",
-            "-g",
-            "15",
-            "-output_ts_offset",
+            *_args("-c:v libx264 -bf 2 -g 15 -output_ts_offset"),
             offset,
-            "-f",
-            "mpegts",
+            *_args("-f mpegts"),
             str(part),
         )
         parts.append(part)
@@ -192,17 +145,7 @@ def concatenated_ts(path: Path) -> Path:
 
 def mkv_without_cues(path: Path) -> Path:
     """Matroska written to a pipe (a live recorder): no cues, no duration, no seek head."""
-    ffmpeg(
-        *_pattern(50),
-        "-c:v",
-        "libx264",
-        "-g",
-        "10",
-        "-f",
-        "matroska",
-        "pipe:1",
-        stdout=path,
-    )
+    ffmpeg(*_pattern(50), *_args("-c:v libx264 -g 10 -f matroska pipe:1"), stdout=path)
     return path
 
 
@@ -210,17 +153,7 @@ def webm_without_durations(path: Path) -> Path:
     """WebM (VP8 with hidden alt-ref frames) written to a pipe: no durations, no cues."""
     ffmpeg(
         *_pattern(50),
-        "-c:v",
-        "libvpx",
-        "-auto-alt-ref",
-        "1",
-        "-lag-in-frames",
-        "16",
-        "-b:v",
-        "300k",
-        "-f",
-        "webm",
-        "pipe:1",
+        *_args("-c:v libvpx -auto-alt-ref 1 -lag-in-frames 16 -b:v 300k -f webm pipe:1"),
         stdout=path,
     )
     return path
@@ -265,18 +198,7 @@ def truncated_faststart_mp4(path: Path) -> Path:
     The frame whose packet is cut is lost before a frame shown after it.
     """
     whole = path.with_suffix(".whole.mp4")
-    ffmpeg(
-        *_pattern(100),
-        "-c:v",
-        "libx264",
-        "-bf",
-        "2",
-        "-g",
-        "25",
-        "-movflags",
-        "+faststart",
-        str(whole),
-    )
+    ffmpeg(*_pattern(100), *_args("-c:v libx264 -bf 2 -g 25 -movflags +faststart"), str(whole))
     data = whole.read_bytes()
     whole.unlink()
     path.write_bytes(data[: int(len(data) * TRUNCATED_FRACTION)])
