@@ -311,13 +311,16 @@ def test_an_index_proved_wrong_while_decoding_is_caught(
 def _packets(*packets: tuple[int | None, bool]) -> Iterator[Any]:
     for pts, key in packets:
         yield SimpleNamespace(
-            size=100, pts=pts, is_keyframe=key, is_discard=False, is_corrupt=False
+            size=100, pts=pts, dts=None, is_keyframe=key, is_discard=False, is_corrupt=False
         )
-    yield SimpleNamespace(size=0, pts=None, is_keyframe=False, is_discard=False, is_corrupt=False)
+    yield SimpleNamespace(
+        size=0, pts=None, dts=None, is_keyframe=False, is_discard=False, is_corrupt=False
+    )
 
 
 def _fake(codec: str, packets: list[tuple[int | None, bool]], field_order: int = 1) -> Any:
-    stream = SimpleNamespace(codec_context=SimpleNamespace(name=codec, field_order=field_order))
+    codec_context = SimpleNamespace(name=codec, field_order=field_order, has_b_frames=True)
+    stream = SimpleNamespace(codec_context=codec_context)
     container = SimpleNamespace(demux=lambda _stream: _packets(*packets))
     return container, stream
 

@@ -448,6 +448,8 @@ ERROR_SAMPLES = [
     errors.NotARegularFileError("dir", "a directory"),
     errors.VideoDecodeError("a.mp4", "cut short", frames_read=3, frames_expected=9),
     errors.VideoDecodeError("a.mp4", "cut short", frames_read=3),
+    errors.TimestampOrderError("a.mp4", 454, 15.151, 15.184, frames_expected=456),
+    errors.UnsupportedByDecoderError("a.mp4", "no frame timestamps", use="pyav"),
     errors.FrameTooLargeError("a.mp4", 9000, 9000, 100),
     errors.DecoderTimeoutError("a.mp4", 2.5, 7),
     errors.RunnerTimeoutError("motion", 4, 1.5),

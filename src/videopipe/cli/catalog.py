@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from typing import Any
 
 import click
@@ -11,6 +12,7 @@ import yaml
 from rich.table import Table
 from rich.text import Text
 
+from videopipe.adapters.ffmpeg.packets import packet_facts
 from videopipe.adapters.plugins import type_name
 from videopipe.adapters.runners.dag.spec import Pipeline
 from videopipe.cli.app import (
@@ -47,11 +49,15 @@ def probe_command(video: str, as_json: bool, decoder: str | None, env: str | Non
 
     Container, codec, width and height (of the decoded frames, after rotation),
     rotation, frame rate, frame count (from the container's index; absent when it
-    declares none), duration in seconds and whether it is interlaced.
+    declares none), duration in seconds and whether it is interlaced. Then what the
+    packets say: the frame count the header declares (for AVI, the chunks holding
+    data), the frames the packets store, and whether the frames' timestamps are
+    monotonic (when not, why), so that what videopipe reports can be checked.
     """
     overrides = {"decoder": decoder} if decoder else None
     info = create_container(env, overrides=overrides).video_service().video_info(video)
     facts = dataclasses.asdict(info)
+    facts.update(packet_facts(os.path.abspath(video)))
     if as_json:
         _print_json(facts)
         return EXIT_OK
@@ -59,7 +65,15 @@ def probe_command(video: str, as_json: bool, decoder: str | None, env: str | Non
     table.add_column(style="bold")
     table.add_column()
     for key, value in facts.items():
-        shown = "unknown" if value is None else f"{value:g}" if isinstance(value, float) else value
+        shown = (
+            "unknown"
+            if value is None
+            else ("yes" if value else "no")
+            if isinstance(value, bool)
+            else f"{value:g}"
+            if isinstance(value, float)
+            else value
+        )
         add_text_row(table, key.replace("_", " "), str(shown))
     stdout_console().print(table)
     return EXIT_OK

@@ -98,6 +98,43 @@ class VideoDecodeError(VideoReadError):
         self.frames_expected = frames_expected
 
 
+class TimestampOrderError(VideoDecodeError):
+    """A frame's timestamp is not after the previous frame's: the file's timestamps are broken.
+
+    Every decoder gives frames strictly increasing timestamps (FFmpeg's best-effort
+    presentation times); a file where even FFmpeg's go back or repeat (B-frames stored
+    without composition times, for one) is refused at that frame, after the frames
+    before it were handed out, instead of given a timestamp that is not true.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        index: int,
+        timestamp: float,
+        previous: float,
+        *,
+        frames_expected: int | None = None,
+    ) -> None:
+        super().__init__(
+            path,
+            f"frame {index}'s timestamp {timestamp:.6f} s is not after frame {index - 1}'s "
+            f"({previous:.6f} s): the file's timestamps or data are broken",
+            frames_read=index,
+            frames_expected=frames_expected,
+        )
+        self.index = index
+        self.timestamp = timestamp
+
+
+class UnsupportedByDecoderError(VideoReadError):
+    """The chosen decoder cannot be exact on the file; the message names the decoder that can."""
+
+    def __init__(self, path: str, cause: str, use: str) -> None:
+        super().__init__(path, f"{cause}; decode it with the {use} decoder")
+        self.use = use
+
+
 class FrameTooLargeError(VideoReadError):
     """The video's frames have more pixels than the configured limit.
 

@@ -33,7 +33,9 @@ from videopipe.adapters.ffmpeg import log
 from videopipe.adapters.ffmpeg.binary import LOG_ARGUMENTS, bundled_ffmpeg, kill_group, probe
 from videopipe.adapters.ffmpeg.checks import DEFAULT_MAX_FRAME_PIXELS, check_frame_pixels
 from videopipe.adapters.ffmpeg.files import check_local_video_file, ffmpeg_input
-from videopipe.adapters.ffmpeg.libav import declared_frame_count, expected_frames, frame_seconds
+from videopipe.adapters.ffmpeg.libav import expected_frames
+from videopipe.adapters.ffmpeg.packets import PacketSurvey, survey_packets
+from videopipe.adapters.ffmpeg.timestamps import IncreasingTimestamps, frame_seconds
 from videopipe.domain.errors import (
     DecoderTimeoutError,
     VideoDecodeError,
@@ -71,22 +73,32 @@ class ImageioFfmpegFrameSource:
         abspath = check_local_video_file(path)
         info = probe(self.ffmpeg_exe, path, abspath, self.probe_timeout)
         check_frame_pixels(path, info.width, info.height, self.max_frame_pixels)
-        declared = declared_frame_count(abspath, self.probe_timeout)
-        return ImageioFfmpegVideoReader(self, path, abspath, replace(info, frame_count=declared))
+        survey = survey_packets(abspath, self.probe_timeout)
+        declared = survey.declared if survey is not None else None
+        info = replace(info, frame_count=declared)
+        return ImageioFfmpegVideoReader(self, path, abspath, info, survey)
 
 
 class ImageioFfmpegVideoReader(RunReader):
     """One opened file. Each call to :meth:`frames` runs one ffmpeg process."""
 
     def __init__(
-        self, source: ImageioFfmpegFrameSource, path: str, abspath: str, info: VideoInfo
+        self,
+        source: ImageioFfmpegFrameSource,
+        path: str,
+        abspath: str,
+        info: VideoInfo,
+        survey: PacketSurvey | None = None,
     ) -> None:
         super().__init__(path, info)
         self._source = source
         self._abspath = abspath
+        self._survey = survey
 
     def _start(self, selection: FrameSelection) -> _DecodeRun:
-        return _DecodeRun(self._source, self._path, self._abspath, self._info, selection)
+        return _DecodeRun(
+            self._source, self._path, self._abspath, self._info, selection, survey=self._survey
+        )
 
 
 class _DecodeRun:
@@ -104,14 +116,21 @@ class _DecodeRun:
         abspath: str,
         info: VideoInfo,
         selection: FrameSelection,
+        *,
+        survey: PacketSurvey | None = None,
     ) -> None:
         self._path = path
         self._abspath = abspath
         self._info = info
         self._selection = selection
+        self._survey = survey
+        # A file that lost frames may lose more on the way: its frames are then selected
+        # here, by their position in the stream (see _take_line), not by ffmpeg's count.
+        self._select_here = survey is not None and survey.frames_lost
+        self._order = IncreasingTimestamps(path, info.frame_count)
         self._stall_timeout = source.stall_timeout
         self._max_frame_pixels = source.max_frame_pixels
-        self._records: collections.deque[tuple[int, int | None]] = collections.deque()
+        self._records: collections.deque[tuple[int, int, int | None]] = collections.deque()
         self._size: tuple[int, int] | None = None
         self._time_base: Fraction | None = None
         self._first_pts: int | None = None
@@ -121,7 +140,11 @@ class _DecodeRun:
         self._closed = False
         with ffmpeg_input(path, abspath) as (input_argument, inherited):
             self._process = subprocess.Popen(
-                self._command(source.ffmpeg_exe, input_argument, selection),
+                self._command(
+                    source.ffmpeg_exe,
+                    input_argument,
+                    FrameSelection() if self._select_here else selection,
+                ),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -149,18 +172,9 @@ class _DecodeRun:
             # Unselected frames are dropped inside ffmpeg: never converted nor piped.
             start, step = selection.start, selection.step
             filters.append(f"select='gte(n\\,{start})*not(mod(n-{start}\\,{step}))'")
-        command = [
-            exe,
-            *LOG_ARGUMENTS,
-            "-copyts",
-            "-i",
-            input_argument,
-            "-map",
-            "0:V:0",
-            "-an",
-            "-sn",
-            "-dn",
-        ]
+        # No -copyts: the CLI's own timestamps (a clock that jumps is made continuous).
+        command = [exe, *LOG_ARGUMENTS, "-i", input_argument]
+        command += ["-map", "0:V:0", "-an", "-sn", "-dn"]
         command += ["-vf", ",".join(filters), "-fps_mode", "passthrough"]
         if selection.count is not None:
             command += ["-frames:v", str(selection.count)]
@@ -203,13 +217,20 @@ class _DecodeRun:
     def _take_line(self, raw: bytes) -> None:
         if b"Parsed_showinfo" in raw:
             if match := log.SHOWINFO_FRAME_BYTES.search(raw):
-                index = int(match.group(1))
+                counted = int(match.group(1))
                 pts = None if match.group(2) == b"NOPTS" else int(match.group(2))
-                if index == 0:
+                if counted == 0:
                     self._first_pts = pts
-                self.decoded = index + 1
-                if self._selection.contains(index):
-                    self._records.append((index, pts))
+                self.decoded = counted + 1
+                index = counted
+                if pts is not None:
+                    self._order.note(counted, pts)
+                    # showinfo does not count a frame the decoder dropped; the position
+                    # of the timestamp among the packets does.
+                    found = self._survey.position(pts) if self._survey else None
+                    index = counted if found is None else found
+                if self._select_here or self._selection.contains(counted):
+                    self._records.append((counted, index, pts))
             elif self._time_base is None:
                 self._time_base = log.time_base(raw.decode("utf-8", "replace"))
             return
@@ -293,7 +314,12 @@ class _DecodeRun:
                 raise VideoDecodeError(
                     self._path, "ffmpeg sent a frame it did not report", frames_read=yielded
                 )
-            index, pts = self._records.popleft()
+            counted, index, pts = self._records.popleft()
+            self._raise_if_broken(counted + 1)
+            if self._select_here and not self._selection.contains(index):
+                if self._selection.is_past(index):
+                    return  # every selected frame was read: stop without reading further
+                continue
             stamp = frame_seconds(index, pts, self._first_pts, self._time_base, self._info.fps)
             yield Frame(index, stamp, image)
             yielded += 1
@@ -309,25 +335,36 @@ class _DecodeRun:
         except subprocess.TimeoutExpired:
             self._kill()
             raise DecoderTimeoutError(self._path, self._stall_timeout, self.decoded) from None
-        problems = log.problem_lines(list(self._log))
+        lines = list(self._log)
         expected = self._expected_frames()
         if returncode != 0 or torn:
-            cause = problems or f"ffmpeg exited with status {returncode}"
+            cause = log.problem_lines(lines) or f"ffmpeg exited with status {returncode}"
             if frames_yielded == 0 and self.decoded == 0 and expected is None:
                 raise VideoReadError(self._path, cause)
             raise VideoDecodeError(
                 self._path, cause, frames_read=self.decoded, frames_expected=expected
             )
+        self._raise_if_broken(self.decoded)
         if self.decoded == 0 and expected is None:
+            problems = log.problem_lines(lines)
             detail = f" ({problems})" if problems else ""
             raise VideoReadError(self._path, f"it holds no decodable video frames{detail}")
-        if problems or (expected is not None and self.decoded < expected):
-            # ffmpeg skips what it cannot demux or decode and still exits 0: a damaged
-            # or truncated file would otherwise look like a shorter, healthy one.
-            cause = problems or "the video ends before the frames its index declares"
+        # ffmpeg skips what it cannot demux or decode and still exits 0: a truncated or
+        # damaged file must not look like a shorter, healthy one; but a log line is
+        # evidence of damage only when frames are missing (docs/errors.md).
+        survey = self._survey
+        missing = survey is None or self.decoded < survey.stored or survey.damaged > 0
+        cause = log.damage(lines, self._info.container, frames_missing=missing)
+        if expected is not None and self.decoded < expected:
+            cause = "the video ends before the frames its index declares"
+        if cause:
             raise VideoDecodeError(
                 self._path, cause, frames_read=self.decoded, frames_expected=expected
             )
+
+    def _raise_if_broken(self, before: int) -> None:
+        """Raise :class:`TimestampOrderError` if a frame counted before ``before`` went back."""
+        self._order.raise_if_broken(before, self._time_base or Fraction(1), self._first_pts or 0)
 
     def _expected_frames(self) -> int | None:
         """The frames the file's index says a full read gives (only when it came up short)."""

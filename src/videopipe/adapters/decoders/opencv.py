@@ -5,6 +5,13 @@ ffmpeg binary, so a file OpenCV cannot open gets the same clear error as on the
 imageio_ffmpeg decoder. OpenCV's own frame count is an estimate for most containers; the
 count the file's index declares (read with PyAV) is used instead, and a read that
 falls short of it is reported as an error instead of a silently short video.
+
+OpenCV's capture hands out no frame timestamps (its position property is an estimate,
+a frame late on packed B-frames): the ``k``-th frame's timestamp is the ``k``-th
+presentation time of the stored frames, from one demux pass over the packets
+(:mod:`videopipe.adapters.ffmpeg.packets`). A file whose packets cannot tell
+(B-frames stored without composition times, a decode clock that goes back) is refused
+with a typed error naming the pyav decoder.
 """
 
 from __future__ import annotations
@@ -20,8 +27,15 @@ from videopipe.adapters.decoders._base import RunReader
 from videopipe.adapters.ffmpeg.binary import bundled_ffmpeg, demux_problems, probe
 from videopipe.adapters.ffmpeg.checks import DEFAULT_MAX_FRAME_PIXELS, check_frame_pixels
 from videopipe.adapters.ffmpeg.files import as_ffmpeg_input, check_local_video_file
-from videopipe.adapters.ffmpeg.libav import declared_frame_count, expected_frames, first_frame_rgb
-from videopipe.domain.errors import MissingDependencyError, VideoDecodeError, VideoReadError
+from videopipe.adapters.ffmpeg.libav import expected_frames, first_frame_rgb
+from videopipe.adapters.ffmpeg.packets import survey_packets
+from videopipe.adapters.ffmpeg.timestamps import seconds
+from videopipe.domain.errors import (
+    MissingDependencyError,
+    UnsupportedByDecoderError,
+    VideoDecodeError,
+    VideoReadError,
+)
 from videopipe.domain.model import Frame, FrameSelection, VideoInfo
 
 _INTERLACED_TOLERANCE = 8.0
@@ -89,8 +103,19 @@ class OpenCVFrameSource:
         check_frame_pixels(path, facts.width, facts.height, self.max_frame_pixels)
         if facts.interlaced and not self.converts_interlaced:
             raise VideoReadError(path, _INTERLACED_REFUSAL)
-        declared = declared_frame_count(abspath, self.timeout)
-        return OpenCVVideoReader(self, path, abspath, replace(facts, frame_count=declared))
+        survey = survey_packets(abspath, self.timeout)
+        if survey is None or survey.presentation is None:
+            why = survey.unknown_because if survey is not None else "PyAV cannot demux it"
+            raise UnsupportedByDecoderError(
+                path,
+                "OpenCV's capture gives no frame timestamps and this file's packets cannot "
+                f"give them ({why})",
+                use="pyav",
+            )
+        first = survey.presentation[0] if survey.presentation else 0
+        timestamps = tuple(seconds(pts - first, survey.time_base) for pts in survey.presentation)
+        facts = replace(facts, frame_count=survey.declared)
+        return OpenCVVideoReader(self, path, abspath, facts, timestamps)
 
     def capture(self, path: str, abspath: str) -> Any:
         """A new, opened ``cv2.VideoCapture`` on ``abspath``."""
@@ -114,7 +139,12 @@ class OpenCVVideoReader(RunReader):
     """
 
     def __init__(
-        self, source: OpenCVFrameSource, path: str, abspath: str, facts: VideoInfo
+        self,
+        source: OpenCVFrameSource,
+        path: str,
+        abspath: str,
+        facts: VideoInfo,
+        timestamps: tuple[float, ...] = (),
     ) -> None:
         cv2 = source._cv2
         capture = source.capture(path, abspath)
@@ -135,6 +165,7 @@ class OpenCVVideoReader(RunReader):
         self._cv2 = cv2
         self._abspath = abspath
         self._fresh: Any | None = capture
+        self._timestamps = timestamps
 
     def _start(self, selection: FrameSelection) -> _CaptureRun:
         capture, self._fresh = self._fresh, None
@@ -170,12 +201,22 @@ class OpenCVVideoReader(RunReader):
                         frames_read=index,
                         frames_expected=self._info.frame_count,
                     )
-                timestamp = round(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0, 6)
-                yield Frame(index, timestamp, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+                yield Frame(index, self._timestamp(index), cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
             index += 1
         else:
             return  # stopped at the end of the selection, not at the end of the file
         self._check_end(index)
+
+    def _timestamp(self, index: int) -> float:
+        """Frame ``index``'s timestamp from the packets; more frames than packets is an error."""
+        if index >= len(self._timestamps):
+            raise VideoDecodeError(
+                self._path,
+                "OpenCV decoded more frames than the file's packets hold",
+                frames_read=index,
+                frames_expected=len(self._timestamps),
+            )
+        return self._timestamps[index]
 
     def _check_interlaced_conversion(self, bgr: Any) -> None:
         """Refuse to hand out broken frames for an interlaced video.
@@ -215,12 +256,14 @@ class OpenCVVideoReader(RunReader):
             if decoded < expected:
                 raise VideoDecodeError(
                     self._path,
-                    "the video ends before the frames its container declares",
+                    "the video ends before the frames its index declares",
                     frames_read=decoded,
                     frames_expected=expected,
                 )
             return
-        problems = demux_problems(source.ffmpeg_exe, self._path, self._abspath, source.timeout)
+        problems = demux_problems(
+            source.ffmpeg_exe, self._path, self._abspath, source.timeout, decoded
+        )
         if problems:
             raise VideoDecodeError(self._path, problems, frames_read=decoded)
         if decoded == 0:

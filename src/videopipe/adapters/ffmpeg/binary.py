@@ -11,6 +11,7 @@ import subprocess
 from videopipe.adapters.ffmpeg import log
 from videopipe.adapters.ffmpeg.checks import check_not_text, no_video_stream
 from videopipe.adapters.ffmpeg.files import ffmpeg_input
+from videopipe.adapters.ffmpeg.packets import survey_packets
 from videopipe.domain.errors import DecoderTimeoutError, VideoReadError
 from videopipe.domain.model import VideoInfo
 
@@ -63,16 +64,24 @@ def _run_on_file(
     return errors.decode("utf-8", "replace")
 
 
-def demux_problems(ffmpeg_exe: str, path: str, abspath: str, timeout: float) -> str:
-    """Error messages from reading every video packet of the file (nothing is decoded).
+def demux_problems(ffmpeg_exe: str, path: str, abspath: str, timeout: float, decoded: int) -> str:
+    """Evidence of damage from reading every video packet of the file (nothing decoded).
 
-    Catches damage and truncation in containers that declare no frame count (a
-    Matroska file cut short, a broken element) for decoders that report none.
+    Catches truncation and damage in containers that declare no frame count (a
+    Matroska file cut short, a broken element) for decoders that report none. Which
+    messages are evidence is :func:`.log.damage`'s rule: the demuxer's own errors
+    always, a parser's only when frames are missing (``decoded`` fewer than the
+    packets store, or packets flagged damaged).
     """
     text = _run_on_file(
         ffmpeg_exe, path, abspath, ["-map", "0:V:0", "-c", "copy", "-f", "null", "-"], timeout
     )
-    return log.problem_lines(text.splitlines())
+    lines = text.splitlines()
+    if not log.problem_lines(lines):
+        return ""
+    survey = survey_packets(abspath, timeout)
+    missing = survey is None or decoded < survey.stored or survey.damaged > 0
+    return log.damage(lines, log.parse_header(path, lines).container, frames_missing=missing)
 
 
 def probe(ffmpeg_exe: str, path: str, abspath: str, timeout: float) -> VideoInfo:

@@ -1,18 +1,18 @@
-"""FFmpeg's libraries through PyAV: stream choice, frame counts, timestamps, opening a file.
+"""FFmpeg's libraries through PyAV: stream choice, expected frame counts, opening a file.
 
 A pipe from ffmpeg and OpenCV both stop quietly where a file ends early; the
-container's index (MP4/MOV sample tables, AVI headers) says how many frames there
-should be. Edit lists can hide frames on purpose (a cut made without re-encoding):
-those packets are flagged for discard, so the expected count is the declared count
-less the discarded packets, which :func:`expected_frame_count` counts by demuxing
-(reading packets, not decoding them) only when a read came up short.
+container's index (MP4/MOV sample tables; for AVI, the chunks that hold data: see
+:mod:`.packets`) says how many frames there should be. Edit lists can hide frames on
+purpose (a cut made without re-encoding): those packets are flagged for discard, so
+the expected count is the declared count less the discarded packets, which
+:func:`expected_frame_count` counts by demuxing (reading packets, not decoding them)
+only when a read came up short.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from fractions import Fraction
 from typing import Any
 
 import av
@@ -64,15 +64,6 @@ def open_container(path: str, abspath: str, timeout: float) -> Any:
             raise VideoReadError(path, str(exc) or type(exc).__name__) from exc
 
 
-def declared_frame_count(abspath: str, timeout: float = TIMEOUT) -> int | None:
-    """The frame count the container declares for its first video stream, if any."""
-    with contextlib.suppress(Exception), av.open("file:" + abspath, timeout=timeout) as container:
-        stream = first_video_stream(container)
-        if stream is not None and stream.frames > 0:
-            return int(stream.frames)
-    return None
-
-
 def _count_packets(abspath: str, timeout: float, counted: Callable[[Any], bool]) -> int | None:
     """The first video stream's packets for which ``counted`` holds, counted by demuxing.
 
@@ -120,17 +111,3 @@ def first_frame_rgb(abspath: str, timeout: float = TIMEOUT) -> Any | None:
         for frame in container.decode(stream):
             return frame.to_ndarray(format="rgb24")
     return None
-
-
-def frame_seconds(
-    index: int, pts: int | None, first_pts: int | None, base: Fraction | None, fps: float | None
-) -> float:
-    """Seconds from the first frame: ``(pts - first_pts) * base`` rounded to 1 us.
-
-    Without a timestamp or a time base: ``index / fps`` (NaN without a rate).
-    """
-    if pts is None or first_pts is None or base is None:
-        return round(index / fps, 6) if fps else float("nan")
-    # int / int is correctly rounded: the same float as Fraction arithmetic, faster.
-    ticks: int = (pts - first_pts) * int(base.numerator)
-    return round(ticks / int(base.denominator), 6)

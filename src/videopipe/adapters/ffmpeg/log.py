@@ -119,8 +119,16 @@ def output_size(line: str) -> tuple[int, int] | None:
 _CONTEXT = re.compile(r"\[(?P<name>[^\]@]+?)(?: @ (?:0x)?[0-9a-fA-F]+)?\] ")
 
 
-def problem_lines(lines: list[str], limit: int = 4) -> str:
-    """The last distinct error- or fatal-level messages, tidied for an error message."""
+_OUTPUT_SIDE = re.compile(r"\bto muxer\b|^(?:out#|rawvideo$|null$)")
+"""Messages about videopipe's own output (the pipe), never about the file."""
+
+
+def problem_lines(lines: list[str], limit: int = 4, *, demuxer: str | None = None) -> str:
+    """The last distinct error- or fatal-level messages, tidied for an error message.
+
+    With ``demuxer`` (the container's ffmpeg format name), only the demuxer's own
+    messages: see :func:`damage`.
+    """
     found: list[str] = []
     for line in lines:
         if level_of(line) not in ("panic", "fatal", "error"):
@@ -128,9 +136,30 @@ def problem_lines(lines: list[str], limit: int = 4) -> str:
         text = LEVEL.sub("", line, count=1)
         contexts = _CONTEXT.findall(text)
         message = _CONTEXT.sub("", text).strip().rstrip(".")
-        if not message:
+        if not message or _OUTPUT_SIDE.search(message):
             continue
-        tidy = f"{contexts[-1].split('/')[-1].split(':')[0]}: {message}" if contexts else message
+        names = [context.split("/")[-1].split(":")[0] for context in contexts]
+        if names and _OUTPUT_SIDE.search(contexts[0]):
+            continue
+        if demuxer is not None and not any(
+            name == demuxer or context.startswith("in#")
+            for name, context in zip(names, contexts, strict=True)
+        ):
+            continue
+        tidy = f"{names[-1]}: {message}" if names else message
         if tidy not in found:
             found.append(tidy)
     return "; ".join(found[-limit:])
+
+
+def damage(lines: list[str], demuxer: str | None, *, frames_missing: bool) -> str:
+    """The messages that are evidence of damage (docs/errors.md: "When a log line is an error").
+
+    A log line is evidence of damage only when frames are missing or ffmpeg failed: the
+    demuxer's own errors say the container lost data (frames are missing by its
+    account); a decoder's or parser's errors count only when ``frames_missing``
+    (fewer frames than the packets hold, or packets the demuxer flagged damaged).
+    """
+    if frames_missing:
+        return problem_lines(lines)
+    return problem_lines(lines, demuxer=demuxer) if demuxer else ""

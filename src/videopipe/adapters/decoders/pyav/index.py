@@ -103,11 +103,18 @@ def build_index(  # noqa: PLR0911, PLR0912 - one reason to refuse per check
         return "interlaced video"
     pts_list = array("q")
     keys = array("q")
+    reordered = False
+    last_dts: int | None = None
     for packet in container.demux(stream):
         if not packet.size:
             continue
         if packet.pts is None:
             return "a packet without a timestamp"
+        if packet.dts is not None:
+            if last_dts is not None and packet.dts < last_dts:
+                return "a decode clock that goes back"  # joined recordings: the CLI's fix-up
+            last_dts = packet.dts
+        reordered = reordered or packet.pts != packet.dts
         if packet.is_discard or packet.is_corrupt:
             return "a discarded or damaged packet"
         if packet.is_keyframe:
@@ -116,6 +123,8 @@ def build_index(  # noqa: PLR0911, PLR0912 - one reason to refuse per check
     count = len(pts_list)
     if count == 0:
         return "no packets"
+    if count > 1 and not reordered and bool(codec.has_b_frames):
+        return "B-frames stored without composition times"  # packet pts are not frame pts
     if declared is not None and declared != count:
         return f"{count} packets where the container declares {declared} frames"
     pts = np.frombuffer(pts_list, dtype=np.int64).copy()

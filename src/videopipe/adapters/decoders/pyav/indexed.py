@@ -20,7 +20,8 @@ import numpy as np
 
 from videopipe.adapters.decoders.pyav.index import PacketIndex, build_index
 from videopipe.adapters.decoders.pyav.run import RunState
-from videopipe.adapters.ffmpeg.libav import describe_error, frame_seconds
+from videopipe.adapters.ffmpeg.libav import describe_error
+from videopipe.adapters.ffmpeg.timestamps import frame_seconds
 from videopipe.domain.model import Frame
 
 _SEEK_RETREATS = (0, 1, 3)
@@ -96,7 +97,7 @@ class IndexedPass:
         if selection.stop is None or selection.stop > index.count:
             # The selection reached the end of the stream: check it as a full read would.
             self._run.close_container()
-            if self._run.info.frame_count is None and self._run.demux_problems():
+            if self._run.info.frame_count is None and self._run.demux_problems(index.count):
                 raise UntrustedIndexError("damaged packets")  # the sequential path says where
 
     def _check_frame(self, index: PacketIndex, frame: Any, target: int | None) -> int:

@@ -144,7 +144,7 @@ class RunState:
         """
         expected = self.expected_frames(decoded)
         if expected is None:
-            problems = self.demux_problems()
+            problems = self.demux_problems(decoded)
             if problems:
                 raise VideoDecodeError(self.path, problems, frames_read=decoded)
         elif decoded < expected:
@@ -157,7 +157,7 @@ class RunState:
         if decoded == 0:
             raise VideoReadError(self.path, "it holds no decodable video frames")
 
-    def demux_problems(self) -> str:
-        """What the bundled ffmpeg says when it reads every packet of the file."""
+    def demux_problems(self, decoded: int) -> str:
+        """Evidence of damage from the bundled ffmpeg's read of every packet of the file."""
         source = self.source
-        return demux_problems(source.ffmpeg_exe, self.path, self.abspath, source.timeout)
+        return demux_problems(source.ffmpeg_exe, self.path, self.abspath, source.timeout, decoded)

@@ -1,13 +1,26 @@
-"""The sequential pass: every frame from the first, counted in output order."""
+"""The sequential pass: every frame from the first, counted in output order.
+
+Each frame's timestamp is the one the ffmpeg command line gives it
+(:mod:`videopipe.adapters.ffmpeg.timestamps`): packets get the CLI's fix-up, frames
+libavcodec's best-effort timestamp, checked to increase.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Generator
 
+import av
 import av.error
 
 from videopipe.adapters.decoders.pyav.run import RunState
-from videopipe.adapters.ffmpeg.libav import describe_error, frame_seconds
+from videopipe.adapters.ffmpeg.libav import describe_error
+from videopipe.adapters.ffmpeg.timestamps import (
+    DECODE_TIMES_ONLY,
+    BestEffortClock,
+    IncreasingTimestamps,
+    PacketClock,
+    frame_seconds,
+)
 from videopipe.domain.model import Frame
 
 
@@ -24,6 +37,14 @@ def sequential_frames(run: RunState) -> Generator[Frame, None, None]:
     stats = run.stats
     base = stream.time_base
     fps = run.info.fps
+    clock = PacketClock(
+        base,
+        container.start_time,
+        discontinuous=bool(container.format.flags & av.format.Flags.ts_discont.value),
+        decode_times_only=container.format.name in DECODE_TIMES_ONLY,
+    )
+    best_effort = BestEffortClock()
+    order = IncreasingTimestamps(run.path, run.info.frame_count)
     first_pts: int | None = None
     decoded = 0
     packets = container.demux(stream)
@@ -32,6 +53,8 @@ def sequential_frames(run: RunState) -> Generator[Frame, None, None]:
             packet = next(packets, None)
             if packet is None:
                 break
+            if packet.size:
+                packet.pts, packet.dts = clock.fix(packet.pts, packet.dts, packet.duration or 0)
             stats.packets += 1
             decoded_frames = codec.decode(packet)
         except av.error.FFmpegError as exc:
@@ -42,10 +65,13 @@ def sequential_frames(run: RunState) -> Generator[Frame, None, None]:
                 run.fail(f"frame {index} is damaged (the decoder concealed errors)", index)
             decoded += 1
             stats.decoded += 1
+            pts = best_effort(frame.pts, frame.dts, frame.duration or 0)
             if index == 0:
-                first_pts = frame.pts
+                first_pts = pts
+            if pts is not None and first_pts is not None:
+                order.check(index, pts, base, first_pts)
             if index > skip_through and selection.contains(index):
-                timestamp = frame_seconds(index, frame.pts, first_pts, base, fps)
+                timestamp = frame_seconds(index, pts, first_pts, base, fps)
                 yield Frame(index, timestamp, run.convert(frame))
             if selection.is_past(decoded):
                 return  # every selected frame was read: stop without reading further

@@ -30,6 +30,7 @@ from videopipe.adapters.ffmpeg.checks import (
 )
 from videopipe.adapters.ffmpeg.files import check_local_video_file
 from videopipe.adapters.ffmpeg.libav import first_video_stream, open_container, other_stream_kinds
+from videopipe.adapters.ffmpeg.packets import declared_frames
 from videopipe.domain.errors import VideoReadError
 from videopipe.domain.model import Frame, FrameSelection, VideoInfo
 
@@ -119,10 +120,10 @@ class PyAVFrameSource:
         abspath = check_local_video_file(path)
         container = open_container(path, abspath, self.timeout)
         with container:
-            info = self._info(path, container)
+            info = self._info(path, abspath, container)
         return PyAVVideoReader(self, path, abspath, info)
 
-    def _info(self, path: str, container: Any) -> VideoInfo:
+    def _info(self, path: str, abspath: str, container: Any) -> VideoInfo:
         format_name = container.format.name
         check_not_text(path, format_name)
         stream = first_video_stream(container)
@@ -150,7 +151,7 @@ class PyAVFrameSource:
             codec=str(codec.name),
             fps=float(rate) if rate else None,
             duration=duration,
-            frame_count=int(stream.frames) if stream.frames > 0 else None,
+            frame_count=declared_frames(container, stream, abspath, self.timeout),
             rotation=(90 * steps) % 360,  # counter-clockwise, as ffmpeg prints it
             container=format_name,
             interlaced=int(codec.field_order or 0) >= 2,
