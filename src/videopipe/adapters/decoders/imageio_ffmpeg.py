@@ -28,7 +28,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from videopipe.adapters.decoders._base import RunReader
+from videopipe.adapters.decoders._base import SCALE_INTERPOLATION, RunReader
 from videopipe.adapters.ffmpeg import log
 from videopipe.adapters.ffmpeg.binary import LOG_ARGUMENTS, bundled_ffmpeg, kill_group, probe
 from videopipe.adapters.ffmpeg.checks import DEFAULT_MAX_FRAME_PIXELS, check_frame_pixels
@@ -39,7 +39,7 @@ from videopipe.domain.errors import (
     VideoDecodeError,
     VideoReadError,
 )
-from videopipe.domain.model import Frame, FrameSelection, VideoInfo
+from videopipe.domain.model import Frame, FrameSelection, FrameSize, VideoInfo
 
 
 class ImageioFfmpegFrameSource:
@@ -66,27 +66,38 @@ class ImageioFfmpegFrameSource:
         self.stall_timeout = stall_timeout
         self.max_frame_pixels = max_frame_pixels
 
-    def open(self, path: str) -> ImageioFfmpegVideoReader:
-        """Check and probe ``path``; the returned reader owns every process it starts."""
+    def open(self, path: str, *, size: FrameSize | None = None) -> ImageioFfmpegVideoReader:
+        """Check and probe ``path``; the returned reader owns every process it starts.
+
+        With ``size``, ffmpeg's ``scale`` filter makes the smaller RGB frames.
+        """
         abspath = check_local_video_file(path)
         info = probe(self.ffmpeg_exe, path, abspath, self.probe_timeout)
         check_frame_pixels(path, info.width, info.height, self.max_frame_pixels)
         declared = declared_frame_count(abspath, self.probe_timeout)
-        return ImageioFfmpegVideoReader(self, path, abspath, replace(info, frame_count=declared))
+        info = replace(info, frame_count=declared)
+        return ImageioFfmpegVideoReader(self, path, abspath, info, size)
 
 
 class ImageioFfmpegVideoReader(RunReader):
     """One opened file. Each call to :meth:`frames` runs one ffmpeg process."""
 
     def __init__(
-        self, source: ImageioFfmpegFrameSource, path: str, abspath: str, info: VideoInfo
+        self,
+        source: ImageioFfmpegFrameSource,
+        path: str,
+        abspath: str,
+        info: VideoInfo,
+        size: FrameSize | None = None,
     ) -> None:
-        super().__init__(path, info)
+        super().__init__(path, info, size)
         self._source = source
         self._abspath = abspath
 
     def _start(self, selection: FrameSelection) -> _DecodeRun:
-        return _DecodeRun(self._source, self._path, self._abspath, self._info, selection)
+        return _DecodeRun(
+            self._source, self._path, self._abspath, self._info, selection, self._output_size
+        )
 
 
 class _DecodeRun:
@@ -104,11 +115,13 @@ class _DecodeRun:
         abspath: str,
         info: VideoInfo,
         selection: FrameSelection,
+        output_size: tuple[int, int] | None = None,
     ) -> None:
         self._path = path
         self._abspath = abspath
         self._info = info
         self._selection = selection
+        self._source_size = None if output_size is None else (info.width, info.height)
         self._stall_timeout = source.stall_timeout
         self._max_frame_pixels = source.max_frame_pixels
         self._records: collections.deque[tuple[int, int | None]] = collections.deque()
@@ -121,7 +134,7 @@ class _DecodeRun:
         self._closed = False
         with ffmpeg_input(path, abspath) as (input_argument, inherited):
             self._process = subprocess.Popen(
-                self._command(source.ffmpeg_exe, input_argument, selection),
+                self._command(source.ffmpeg_exe, input_argument, selection, output_size),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -143,12 +156,22 @@ class _DecodeRun:
         self._err_only.register(self._err, selectors.EVENT_READ)
 
     @staticmethod
-    def _command(exe: str, input_argument: str, selection: FrameSelection) -> list[str]:
+    def _command(
+        exe: str,
+        input_argument: str,
+        selection: FrameSelection,
+        output_size: tuple[int, int] | None = None,
+    ) -> list[str]:
         filters = ["showinfo=checksum=0"]
         if selection.start or selection.step > 1:
             # Unselected frames are dropped inside ffmpeg: never converted nor piped.
             start, step = selection.start, selection.step
             filters.append(f"select='gte(n\\,{start})*not(mod(n-{start}\\,{step}))'")
+        if output_size is not None:
+            # One swscale step, as PyAV's: scale and convert to RGB together (the format
+            # filter makes scale output rgb24), with PyAV's default scaler named.
+            width, height = output_size
+            filters += [f"scale={width}:{height}:flags={SCALE_INTERPOLATION}", "format=rgb24"]
         command = [
             exe,
             *LOG_ARGUMENTS,
@@ -295,7 +318,7 @@ class _DecodeRun:
                 )
             index, pts = self._records.popleft()
             stamp = frame_seconds(index, pts, self._first_pts, self._time_base, self._info.fps)
-            yield Frame(index, stamp, image)
+            yield Frame(index, stamp, image, self._source_size)
             yielded += 1
         else:
             return  # every selected frame was read: stop without reading further

@@ -22,7 +22,7 @@ from videopipe.adapters.ffmpeg.checks import DEFAULT_MAX_FRAME_PIXELS, check_fra
 from videopipe.adapters.ffmpeg.files import as_ffmpeg_input, check_local_video_file
 from videopipe.adapters.ffmpeg.libav import declared_frame_count, expected_frames, first_frame_rgb
 from videopipe.domain.errors import MissingDependencyError, VideoDecodeError, VideoReadError
-from videopipe.domain.model import Frame, FrameSelection, VideoInfo
+from videopipe.domain.model import Frame, FrameSelection, FrameSize, VideoInfo
 
 _INTERLACED_TOLERANCE = 8.0
 """Mean absolute difference (0..255) above which OpenCV's first frame is not PyAV's."""
@@ -82,15 +82,20 @@ class OpenCVFrameSource:
         self.__dict__.update(state)
         self._cv2 = _import_cv2()
 
-    def open(self, path: str) -> OpenCVVideoReader:
-        """Check and probe ``path``, then open it with OpenCV."""
+    def open(self, path: str, *, size: FrameSize | None = None) -> OpenCVVideoReader:
+        """Check and probe ``path``, then open it with OpenCV.
+
+        With ``size``, each frame is shrunk with ``cv2.resize`` (``INTER_AREA``) after
+        its BGR to RGB conversion.
+        """
         abspath = check_local_video_file(path)
         facts = probe(self.ffmpeg_exe, path, abspath, self.timeout)
         check_frame_pixels(path, facts.width, facts.height, self.max_frame_pixels)
         if facts.interlaced and not self.converts_interlaced:
             raise VideoReadError(path, _INTERLACED_REFUSAL)
         declared = declared_frame_count(abspath, self.timeout)
-        return OpenCVVideoReader(self, path, abspath, replace(facts, frame_count=declared))
+        facts = replace(facts, frame_count=declared)
+        return OpenCVVideoReader(self, path, abspath, facts, size)
 
     def capture(self, path: str, abspath: str) -> Any:
         """A new, opened ``cv2.VideoCapture`` on ``abspath``."""
@@ -114,7 +119,12 @@ class OpenCVVideoReader(RunReader):
     """
 
     def __init__(
-        self, source: OpenCVFrameSource, path: str, abspath: str, facts: VideoInfo
+        self,
+        source: OpenCVFrameSource,
+        path: str,
+        abspath: str,
+        facts: VideoInfo,
+        size: FrameSize | None = None,
     ) -> None:
         cv2 = source._cv2
         capture = source.capture(path, abspath)
@@ -130,7 +140,7 @@ class OpenCVVideoReader(RunReader):
             container=facts.container,
             interlaced=facts.interlaced,
         )
-        super().__init__(path, info)
+        super().__init__(path, info, size)
         self._source = source
         self._cv2 = cv2
         self._abspath = abspath
@@ -171,11 +181,19 @@ class OpenCVVideoReader(RunReader):
                         frames_expected=self._info.frame_count,
                     )
                 timestamp = round(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0, 6)
-                yield Frame(index, timestamp, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+                yield Frame(index, timestamp, *self._rgb(bgr))
             index += 1
         else:
             return  # stopped at the end of the selection, not at the end of the file
         self._check_end(index)
+
+    def _rgb(self, bgr: Any) -> tuple[Any, tuple[int, int] | None]:
+        """The RGB image (scaled down when the reader scales) and its ``source_size``."""
+        cv2 = self._cv2
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        if self._output_size is None:
+            return rgb, None
+        return cv2.resize(rgb, self._output_size, interpolation=cv2.INTER_AREA), self.source_size
 
     def _check_interlaced_conversion(self, bgr: Any) -> None:
         """Refuse to hand out broken frames for an interlaced video.
