@@ -17,8 +17,8 @@ class PipelineRunner(Protocol):
     changes), ``source_width`` / ``source_height`` (the video's frame size) and
     ``scale``: ``(sx, sy)``, the factors from image pixels back to source pixels,
     ``(1.0, 1.0)`` unless the decoder scaled the frame down (see
-    :class:`FrameSizeDeclaringRunner`). The runner returns a dict; whatever it raises reaches the caller with its
-    own type.
+    :class:`FrameSizeDeclaringRunner`). The runner returns a dict; whatever it raises
+    reaches the caller with its own type.
     """
 
     def run_pipeline(self, pipeline_id: str, payload: dict[str, Any]) -> dict[str, Any]:

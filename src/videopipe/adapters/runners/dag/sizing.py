@@ -21,7 +21,7 @@ class FrameSpec(BaseModel):
 
 
 def frame_size(
-    source: str, written: FrameSpec | None, declared: Sequence[FrameSize | None | bool]
+    source: str, written: FrameSpec | None, declared: Sequence[FrameSize | bool | None]
 ) -> FrameSize | None:
     """The size a pipeline's frames are decoded at (``None``: the video's own).
 

@@ -39,8 +39,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from videopipe.adapters.plugins import PluginRegistry
-from videopipe.domain.errors import MissingDependencyError, PipelineSpecError
 from videopipe.adapters.runners.dag.sizing import FrameSpec, frame_size
+from videopipe.domain.errors import MissingDependencyError, PipelineSpecError
 from videopipe.domain.model import FrameSize
 from videopipe.ports.plugins import Plugin
 
@@ -165,7 +165,7 @@ def compile_pipeline(
     )
 
 
-def _image_readers_size(node: Node) -> FrameSize | None | bool:
+def _image_readers_size(node: Node) -> FrameSize | bool | None:
     """What a node declares of the frame size; ``False``: it does not read the frame."""
     if Binding(FRAME, "image") not in node.bindings.values():
         return False
