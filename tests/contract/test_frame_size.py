@@ -23,7 +23,6 @@ from videopipe.adapters.decoders import available_decoders, create_frame_source
 from videopipe.domain.model import Frame, FrameSelection, FrameSize
 from videopipe.testing.media import make_video
 
-
 DECODERS = available_decoders()
 SIZES = {
     "half": FrameSize(scale=0.5),
@@ -76,7 +75,8 @@ def test_every_decoder_gives_the_requested_size_close_to_a_resize_of_the_full_fr
     assert [(f.index, f.timestamp) for f in small] == [(f.index, f.timestamp) for f in full]
     for frame in small:
         assert frame.image.shape == (height, width, 3)
-        assert frame.image.dtype == np.uint8 and frame.image.flags.c_contiguous
+        assert frame.image.dtype == np.uint8
+        assert frame.image.flags.c_contiguous
         assert frame.source_size == (source_width, source_height)
         assert frame.scale == (source_width / width, source_height / height)
     reference = [

@@ -97,7 +97,8 @@ def test_a_bad_frame_key_fails_at_load_naming_it(tmp_path: Path, written: str) -
 
 def test_a_size_every_image_reader_declares_is_the_pipelines(tmp_path: Path) -> None:
     registry = _spots_registry()
-    same = "nodes:\n  a: {plugin: spots, params: {side: 64}}\n  b: {plugin: spots, params: {side: 64}}\n"
+    node = "{plugin: spots, params: {side: 64}}"
+    same = f"nodes:\n  a: {node}\n  b: {node}\n"
     differ = "nodes:\n  a: {plugin: spots, params: {side: 64}}\n  b: {plugin: spots}\n"
     library = _library(tmp_path / "p", {"same": same, "differ": differ}, registry)
     runner = DagPipelineRunner(library)

@@ -96,7 +96,12 @@ class ImageioFfmpegVideoReader(RunReader):
 
     def _start(self, selection: FrameSelection) -> _DecodeRun:
         return _DecodeRun(
-            self._source, self._path, self._abspath, self._info, selection, self._output_size
+            self._source,
+            self._path,
+            self._abspath,
+            self._info,
+            selection,
+            output_size=self._output_size,
         )
 
 
@@ -115,6 +120,7 @@ class _DecodeRun:
         abspath: str,
         info: VideoInfo,
         selection: FrameSelection,
+        *,
         output_size: tuple[int, int] | None = None,
     ) -> None:
         self._path = path

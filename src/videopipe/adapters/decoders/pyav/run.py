@@ -52,6 +52,7 @@ class RunState:
         abspath: str,
         info: VideoInfo,
         selection: FrameSelection,
+        *,
         output_size: tuple[int, int] | None = None,
     ) -> None:
         self.source = source

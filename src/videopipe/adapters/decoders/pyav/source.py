@@ -181,7 +181,12 @@ class PyAVVideoReader(RunReader):
 
     def _start(self, selection: FrameSelection) -> _DecodeRun:
         run = _DecodeRun(
-            self._source, self._path, self._abspath, self._info, selection, self._output_size
+            self._source,
+            self._path,
+            self._abspath,
+            self._info,
+            selection,
+            output_size=self._output_size,
         )
         run.source_size = self.source_size
         self.last_stats = run.stats

@@ -1,4 +1,10 @@
-"""The real runner: runs a pipeline's DAG of plugins on each frame."""
+"""The real runner: runs a pipeline's DAG of plugins on each frame.
+
+Over 300 lines because the runner is one object that owns each thread's plugin
+instances and history and answers the capabilities executors and the service ask of a
+pipeline (its history, its frame size); the pieces that need none of that state (JSON
+values, mapping pixels back to the video's, spec loading) are in their own modules.
+"""
 
 from __future__ import annotations
 
