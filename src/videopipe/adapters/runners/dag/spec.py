@@ -45,7 +45,16 @@ from videopipe.domain.model import FrameSize
 from videopipe.ports.plugins import Plugin
 
 FRAME = "frame"
-FRAME_KEYS = ("image", "timestamp", "frame_index", "width", "height")
+FRAME_KEYS = (
+    "image",
+    "timestamp",
+    "frame_index",
+    "width",
+    "height",
+    "source_width",
+    "source_height",
+    "scale",
+)
 _NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ENV_REFERENCE = re.compile(r"^\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}$")
 
