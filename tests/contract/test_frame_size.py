@@ -2,12 +2,13 @@
 
 Tolerances (measured on these videos, 0..255 per channel): against a reference made by
 ``cv2.resize(INTER_AREA)`` of the decoder's own full-size frame, swscale's bilinear
-scaler (pyav, imageio_ffmpeg) differs by a mean of 3.0 to 4.8 on ``testsrc2`` (sharp
-colour edges, the worst case) and 3.3 to 8.3 on the same pattern rotated by 90 degrees;
-OpenCV's own ``INTER_AREA`` equals the reference exactly. pyav and imageio_ffmpeg give
-identical pixels on a video without colour tags (OpenCV's ``vtest.avi``), and differ by a
-mean below 1 on H.264 from libx264 (ffmpeg's ``scale`` filter places the chroma samples
-where the stream says, PyAV's swscale context does not).
+scaler (pyav, imageio_ffmpeg: scaled in the stream's YUV, then converted to RGB) differs
+by a mean of 3.8 to 6.2 on ``testsrc2`` (sharp colour edges, the worst case) and 3.9 to
+11.0 on the same pattern rotated by 90 degrees; OpenCV's own ``INTER_AREA`` equals the
+reference exactly. pyav and imageio_ffmpeg give identical pixels on a video without
+colour tags (OpenCV's ``vtest.avi``) and differ by a mean of 0.8 to 2.2 on H.264 from
+libx264, 0.9 to 3.9 rotated (ffmpeg's ``scale`` filter places the chroma samples where the stream says,
+PyAV's swscale context does not).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def _mean_difference(first: list[Frame], second: list[np.ndarray]) -> float:
 
 @pytest.mark.parametrize("decoder", DECODERS)
 @pytest.mark.parametrize("size_name", sorted(SIZES))
-@pytest.mark.parametrize(("video", "tolerance"), [("testsrc.mp4", 6.0), ("rot90.mp4", 10.0)])
+@pytest.mark.parametrize(("video", "tolerance"), [("testsrc.mp4", 8.0), ("rot90.mp4", 13.0)])
 def test_every_decoder_gives_the_requested_size_close_to_a_resize_of_the_full_frame(
     decoder: str, size_name: str, video: str, tolerance: float, media_dir: Path
 ) -> None:
@@ -126,4 +127,4 @@ def test_pyav_and_the_ffmpeg_pipe_scale_to_the_same_pixels(media_dir: Path) -> N
     h264 = _video("testsrc.mp4", media_dir)
     pyav = _read("pyav", h264, SIZES["half"], FrameSelection(0, 12, 1))
     pipe = _read("imageio_ffmpeg", h264, SIZES["half"], FrameSelection(0, 12, 1))
-    assert _mean_difference(pyav, [frame.image for frame in pipe]) < 1.0
+    assert _mean_difference(pyav, [frame.image for frame in pipe]) < 1.5

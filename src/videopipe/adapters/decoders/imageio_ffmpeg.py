@@ -42,6 +42,11 @@ from videopipe.domain.errors import (
 from videopipe.domain.model import Frame, FrameSelection, FrameSize, VideoInfo
 
 
+SCALED_FORMATS = "format=yuv420p|yuvj420p|yuv422p|yuvj422p|yuv444p|yuvj444p"
+"""Where the ``scale`` filter scales: planar 8-bit YUV, the stream's own format when it is
+one of these (then ffmpeg converts to rgb24 unscaled at the output, as the pyav decoder)."""
+
+
 class ImageioFfmpegFrameSource:
     """Opens videos with the bundled ffmpeg binary; frames arrive as RGB24 through a pipe.
 
@@ -177,7 +182,7 @@ class _DecodeRun:
             # One swscale step, as PyAV's: scale and convert to RGB together (the format
             # filter makes scale output rgb24), with PyAV's default scaler named.
             width, height = output_size
-            filters += [f"scale={width}:{height}:flags={SCALE_INTERPOLATION}", "format=rgb24"]
+            filters += [f"scale={width}:{height}:flags={SCALE_INTERPOLATION}", SCALED_FORMATS]
         command = [
             exe,
             *LOG_ARGUMENTS,
