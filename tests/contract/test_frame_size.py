@@ -7,8 +7,8 @@ by a mean of 3.8 to 6.2 on ``testsrc2`` (sharp colour edges, the worst case) and
 11.0 on the same pattern rotated by 90 degrees; OpenCV's own ``INTER_AREA`` equals the
 reference exactly. pyav and imageio_ffmpeg give identical pixels on a video without
 colour tags (OpenCV's ``vtest.avi``) and differ by a mean of 0.8 to 2.2 on H.264 from
-libx264, 0.9 to 3.9 rotated (ffmpeg's ``scale`` filter places the chroma samples where the stream says,
-PyAV's swscale context does not).
+libx264, 0.9 to 3.9 rotated (ffmpeg's ``scale`` filter places the chroma samples where
+the stream says, PyAV's swscale context does not).
 """
 
 from __future__ import annotations

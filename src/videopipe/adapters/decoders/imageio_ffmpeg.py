@@ -41,7 +41,6 @@ from videopipe.domain.errors import (
 )
 from videopipe.domain.model import Frame, FrameSelection, FrameSize, VideoInfo
 
-
 SCALED_FORMATS = "format=yuv420p|yuvj420p|yuv422p|yuvj422p|yuv444p|yuvj444p"
 """Where the ``scale`` filter scales: planar 8-bit YUV, the stream's own format when it is
 one of these (then ffmpeg converts to rgb24 unscaled at the output, as the pyav decoder)."""
