@@ -178,8 +178,8 @@ class _DecodeRun:
             start, step = selection.start, selection.step
             filters.append(f"select='gte(n\\,{start})*not(mod(n-{start}\\,{step}))'")
         if output_size is not None:
-            # One swscale step, as PyAV's: scale and convert to RGB together (the format
-            # filter makes scale output rgb24), with PyAV's default scaler named.
+            # As the pyav decoder: scaled in planar YUV with PyAV's default scaler, then
+            # converted to rgb24 unscaled at the output (docs/decoders.md says why).
             width, height = output_size
             filters += [f"scale={width}:{height}:flags={SCALE_INTERPOLATION}", SCALED_FORMATS]
         command = [
