@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.unit.fakes import FakeFrameSource
 from videopipe.application import VideoFilePipelineService
@@ -26,6 +28,8 @@ from videopipe.domain.model import FrameSize
         (FrameSize(max_side=4000), (1920, 1080), (1920, 1080)),  # never enlarged
         (FrameSize(scale=1.0), (321, 241), (321, 241)),  # odd sides stay when unscaled
         (FrameSize(max_side=2), (640, 360), (2, 2)),  # at least 2 px a side
+        (FrameSize(max_side=303), (640, 480), (302, 226)),  # 304 x 228 would break the bound
+        (FrameSize(width=99), (1000, 1000), (98, 98)),  # not 98 x 100
     ],
 )
 def test_output_size_keeps_the_aspect_with_even_sides_and_never_enlarges(
@@ -92,3 +96,33 @@ def test_a_runner_declaring_something_else_than_a_size_is_a_configuration_error(
     )
     with pytest.raises(ConfigurationError, match="frame_size"):
         service.run_on_file("p", "v.mp4")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    width=st.integers(2, 8000),
+    height=st.integers(2, 8000),
+    max_side=st.none() | st.integers(2, 4000),
+    scale=st.none() | st.floats(0.01, 1.0),
+)
+def test_output_size_never_enlarges_keeps_even_sides_and_the_aspect(
+    width: int, height: int, max_side: int | None, scale: float | None
+) -> None:
+    if max_side is None and scale is None:
+        return
+    out_width, out_height = FrameSize(max_side=max_side, scale=scale).output_size(width, height)
+    assert out_width <= width
+    assert out_height <= height
+    if (out_width, out_height) == (width, height):
+        return
+    assert out_width % 2 == 0
+    assert out_height % 2 == 0
+    if max_side is not None:
+        assert max(out_width, out_height) <= max(max_side, 2)
+    # each side is its exact scaled length rounded to an even number (or 2)
+    factor = min(
+        1.0 if scale is None else scale,
+        1.0 if max_side is None else max_side / max(width, height),
+    )
+    assert abs(out_width - width * factor) < 2 or out_width == 2
+    assert abs(out_height - height * factor) < 2 or out_height == 2

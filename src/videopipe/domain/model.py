@@ -52,6 +52,12 @@ def _even(value: float) -> int:
     return max(2, 2 * round(value / 2))
 
 
+def _even_floor(*bounds: int | None) -> int:
+    """The largest even number within every bound given (at least 2)."""
+    smallest = min(bound for bound in bounds if bound is not None)
+    return max(2, smallest - smallest % 2)
+
+
 @dataclass(frozen=True, slots=True)
 class FrameSize:
     """The frame size a pipeline works on: the decoder scales every frame down to it.
@@ -59,8 +65,9 @@ class FrameSize:
     Each key given is a bound, and the smallest factor any of them asks for wins:
     ``max_side`` (the longer side at most that many pixels), ``width`` / ``height``
     (at most that wide / high), ``scale`` (a factor in ``(0, 1]``). The aspect ratio is
-    kept, both sides are rounded to even numbers, and a frame is never enlarged: a
-    video already within every bound is decoded at its own size.
+    kept, both sides are rounded to the nearest even number within the bounds, and a
+    frame is never enlarged: a video already within every bound is decoded at its own
+    size.
     """
 
     max_side: int | None = None
@@ -95,7 +102,14 @@ class FrameSize:
             factor = min(factor, self.height / height)
         if factor >= 1.0:
             return (width, height)
-        return (min(width, _even(width * factor)), min(height, _even(height * factor)))
+        widest = _even_floor(width, self.width, self.max_side)
+        highest = _even_floor(height, self.height, self.max_side)
+        out_width, out_height = _even(width * factor), _even(height * factor)
+        if out_width > widest or out_height > highest:
+            # Rounding up broke a bound: shrink to the side that fits, keeping the aspect.
+            factor = min(widest / width, highest / height)
+            out_width, out_height = _even(width * factor), _even(height * factor)
+        return (min(out_width, widest), min(out_height, highest))
 
 
 @dataclass(frozen=True, slots=True)
