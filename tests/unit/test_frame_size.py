@@ -126,3 +126,21 @@ def test_output_size_never_enlarges_keeps_even_sides_and_the_aspect(
     )
     assert abs(out_width - width * factor) < 2 or out_width == 2
     assert abs(out_height - height * factor) < 2 or out_height == 2
+
+
+class UnsureRunner(SizedRunner):
+    """Cannot say its size (as a DAG runner asked about an unknown pipeline)."""
+
+    def frame_size(self, pipeline_id: str) -> Any:
+        raise LookupError(pipeline_id)
+
+    def run_pipeline(self, pipeline_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        raise LookupError(pipeline_id)
+
+
+def test_a_runner_failing_to_say_its_size_fails_frame_by_frame_as_before() -> None:
+    source = FakeFrameSource(3)
+    service = VideoFilePipelineService(UnsureRunner(None), frame_source=source, on_error="skip")
+    results = service.run_on_file("unknown", "v.mp4")
+    assert [item["error"]["type"] for item in results] == ["LookupError"] * 3
+    assert source.sizes == [None]

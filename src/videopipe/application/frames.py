@@ -113,10 +113,18 @@ def declared_history(runner: PipelineRunner, pipeline_id: str) -> int | None:
 
 
 def declared_frame_size(runner: PipelineRunner, pipeline_id: str) -> FrameSize | None:
-    """The frame size ``runner`` declares for ``pipeline_id``; ``None``: the video's own."""
+    """The frame size ``runner`` declares for ``pipeline_id``; ``None``: the video's own.
+
+    ``None`` too when the runner fails to say (an unknown pipeline): it then fails on
+    every frame, which the error policy handles frame by frame as it always did.
+    Anything but a :class:`FrameSize` or ``None`` is a :class:`ConfigurationError`.
+    """
     if not isinstance(runner, FrameSizeDeclaringRunner):
         return None
-    declared = runner.frame_size(pipeline_id)
+    try:
+        declared = runner.frame_size(pipeline_id)
+    except Exception:
+        return None
     if declared is not None and not isinstance(declared, FrameSize):
         raise ConfigurationError(
             f"{type(runner).__name__}.frame_size({pipeline_id!r}) must return a FrameSize "
