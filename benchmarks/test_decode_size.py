@@ -28,15 +28,14 @@ import resource
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from benchmarks.conftest import FRAMES, RESULTS, BenchVideo, Measurement
 
 from videopipe.adapters.decoders import available_decoders, create_frame_source
 from videopipe.adapters.runners.dag import DagPipelineRunner, PipelineLibrary
 from videopipe.application import VideoFilePipelineService
 from videopipe.domain.model import FrameSelection, FrameSize
-from videopipe.testing.media import make_video
 
 CASES: dict[str, FrameSize | None] = {
     "full": None,
@@ -44,19 +43,8 @@ CASES: dict[str, FrameSize | None] = {
     "1/4": FrameSize(scale=0.25),
 }
 RESIZED_AFTER = "full + resize 1/4"
-
-
-@pytest.fixture(scope="session")
-def video_1920x1080(bench_video_dir: Path) -> BenchVideo:
-    """A 1000-frame 1920x1080 H.264 video, made once per run (only this file uses it)."""
-    path = make_video(
-        bench_video_dir / f"testsrc_1920x1080_{FRAMES}.mp4",
-        frames=FRAMES,
-        width=1920,
-        height=1080,
-        content="testsrc",
-    )
-    return BenchVideo(path, "1920x1080", 1920, 1080, FRAMES)
+FRAMES = 1000
+"""Frames in every benchmark video (``benchmarks/conftest.py``)."""
 
 
 def _cpu_seconds() -> float:
@@ -65,7 +53,7 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def _pass(decoder: str, video: BenchVideo, case: str) -> Callable[[], tuple[int, tuple[int, ...]]]:
+def _pass(decoder: str, video: Any, case: str) -> Callable[[], tuple[int, tuple[int, ...]]]:
     source = create_frame_source(decoder)
 
     def run() -> tuple[int, tuple[int, ...]]:
@@ -93,9 +81,13 @@ def _pass(decoder: str, video: BenchVideo, case: str) -> Callable[[], tuple[int,
 @pytest.mark.parametrize("decoder", available_decoders())
 @pytest.mark.parametrize("size", ["1280x720", "1920x1080"])
 def test_decoding_at_a_smaller_size(
-    request: pytest.FixtureRequest, decoder: str, size: str, bench_rounds: int
+    request: pytest.FixtureRequest,
+    record_best: Callable[..., None],
+    decoder: str,
+    size: str,
+    bench_rounds: int,
 ) -> None:
-    video: BenchVideo = request.getfixturevalue(f"video_{size}")
+    video = request.getfixturevalue(f"video_{size}")
     cases = [*CASES, RESIZED_AFTER]
     runs = {case: _pass(decoder, video, case) for case in cases}
     best_wall = dict.fromkeys(cases, float("inf"))
@@ -111,9 +103,7 @@ def test_decoding_at_a_smaller_size(
             assert shape == (video.height // factor, video.width // factor, 3), case
     group = f"{size} {decoder} size"
     for case in cases:
-        RESULTS[(group, case)] = Measurement(
-            best_wall[case], max(3, bench_rounds), FRAMES, case == "full"
-        )
+        record_best(group, case, best_wall[case], max(3, bench_rounds), reference=case == "full")
         print(
             f"{group:28} {case:18} wall {FRAMES / best_wall[case]:7.0f} frames/s "
             f"x{best_wall['full'] / best_wall[case]:.2f}  "
@@ -135,9 +125,10 @@ def test_a_pipeline_at_a_smaller_size(
     pipeline: str,
     size: str,
     bench_rounds: int,
+    record_best: Callable[..., None],
 ) -> None:
     """The shipped per-pixel plugins through the service (pyav), full size vs ``max_side``."""
-    video: BenchVideo = request.getfixturevalue(f"video_{size}")
+    video = request.getfixturevalue(f"video_{size}")
     text = PIPELINES[pipeline]
     (tmp_path / "full.yaml").write_text(text)
     (tmp_path / "max_side_640.yaml").write_text(text + "frame: {max_side: 640}\n")
@@ -158,9 +149,7 @@ def test_a_pipeline_at_a_smaller_size(
             assert len(results) == FRAMES
     group = f"{size} pyav {pipeline} pipeline"
     for case in cases:
-        RESULTS[(group, case)] = Measurement(
-            best_wall[case], max(3, bench_rounds), FRAMES, case == "full"
-        )
+        record_best(group, case, best_wall[case], max(3, bench_rounds), reference=case == "full")
         print(
             f"{group:28} {case:18} wall {FRAMES / best_wall[case]:7.0f} frames/s "
             f"x{best_wall['full'] / best_wall[case]:.2f}  "
