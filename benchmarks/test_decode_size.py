@@ -112,7 +112,7 @@ def test_decoding_at_a_smaller_size(
 
 
 PIPELINES = {
-    "scenes": "nodes:\n  scene:\n    plugin: scene_change\n    params: {threshold: 0.4}\n",
+    "scene_change": "nodes:\n  scene:\n    plugin: scene_change\n    params: {threshold: 0.4}\n",
     "motion": "nodes:\n  motion:\n    plugin: motion\n",
 }
 
