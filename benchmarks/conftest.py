@@ -113,6 +113,19 @@ def video_1280x720(bench_video_dir: Path) -> BenchVideo:
     return _make(bench_video_dir, "1280x720")
 
 
+@pytest.fixture(scope="session")
+def video_1920x1080(bench_video_dir: Path) -> BenchVideo:
+    """A 1000-frame 1920x1080 H.264 video, made once per run (only when a test asks)."""
+    path = make_video(
+        bench_video_dir / f"testsrc_1920x1080_{FRAMES}.mp4",
+        frames=FRAMES,
+        width=1920,
+        height=1080,
+        content="testsrc",
+    )
+    return BenchVideo(path, "1920x1080", 1920, 1080, FRAMES)
+
+
 @pytest.fixture(params=list(SIZES))
 def bench_size(request: pytest.FixtureRequest) -> str:
     """Every benchmark size; a test narrows it with ``parametrize("bench_size", [...])``."""
@@ -148,6 +161,22 @@ def record_throughput(benchmark) -> Callable[..., None]:
             {"video_frames": FRAMES, "frames_out": frames_out, "fps": FRAMES / stats.mean}
         )
         RESULTS[(size, case)] = Measurement(stats.mean, stats.rounds, frames_out, reference)
+
+    return record
+
+
+@pytest.fixture
+def record_best() -> Callable[..., None]:
+    """``record(group, case, seconds, rounds, reference=False)``: a time measured by hand.
+
+    For benchmarks that time their cases themselves (in turns, keeping each one's best
+    round) rather than through pytest-benchmark.
+    """
+
+    def record(
+        group: str, case: str, seconds: float, rounds: int, *, reference: bool = False
+    ) -> None:
+        RESULTS[(group, case)] = Measurement(seconds, rounds, FRAMES, reference)
 
     return record
 

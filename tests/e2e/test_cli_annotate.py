@@ -129,3 +129,34 @@ def test_frames_the_runner_did_not_see_here_are_decoded_in_step(
                 annotation.image(28)  # not a selected frame
         finally:
             annotation.close()
+
+
+def test_a_pipeline_decoded_smaller_is_annotated_at_the_source_size(tmp_path: Path) -> None:
+    source = make_video(tmp_path / "source.mp4", frames=12, width=160, height=120)
+    pipelines = tmp_path / "pipelines"
+    pipelines.mkdir()
+    (pipelines / "small_motion.yaml").write_text(
+        "nodes:\n  motion:\n    plugin: motion\nframe: {max_side: 80}\n"
+    )
+    env = {"VIDEOPIPE_PIPELINE_PATH": str(pipelines)}
+    annotated = tmp_path / "annotated.mp4"
+    small = videopipe(
+        "run", str(source), "-p", "small_motion", "--annotate", str(annotated), env=env
+    )
+    full = videopipe("run", str(source), "-p", "motion", env=env)
+    assert small.returncode == 0, small.stderr
+    assert full.returncode == 0, full.stderr
+    count, out_width, out_height, _ = stream_facts(annotated)
+    assert (count, out_width, out_height) == (12, 160, 120)
+    small_lines = [json.loads(line) for line in small.stdout.splitlines()]
+    full_lines = [json.loads(line) for line in full.stdout.splitlines()]
+    moving = 0
+    for mine, reference, frame in zip(small_lines, full_lines, decoded(annotated), strict=True):
+        box, expected = mine["result"]["motion"]["box"], reference["result"]["motion"]["box"]
+        if expected is None:
+            continue
+        moving += 1
+        assert box == pytest.approx(expected, abs=2)  # source pixels, within the scale
+        drawn = draw_result(decoded(source)[mine["frame_index"]], mine["result"])
+        assert np.abs(frame.astype(int) - drawn.astype(int)).mean() < 4
+    assert moving >= 5

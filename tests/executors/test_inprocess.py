@@ -31,7 +31,7 @@ from videopipe.adapters.plugins import PluginRegistry
 from videopipe.adapters.runners.dag import DagPipelineRunner, PipelineLibrary
 from videopipe.application import SequentialExecutor
 from videopipe.domain.errors import ConfigurationError, VideoDecodeError
-from videopipe.domain.model import Frame, FrameResult, FrameSelection, VideoInfo
+from videopipe.domain.model import Frame, FrameResult, FrameSelection, FrameSize, VideoInfo
 from videopipe.ports.executor import Executor
 from videopipe.ports.frames import FrameSource, VideoReader
 from videopipe.ports.plugins import FrameContext, HistoryEntry, Plugin
@@ -362,8 +362,8 @@ class CountingSource:
         self.inner = inner
         self.decoded = 0
 
-    def open(self, path: str) -> VideoReader:
-        return _CountingReader(self, self.inner.open(path))
+    def open(self, path: str, *, size: FrameSize | None = None) -> VideoReader:
+        return _CountingReader(self, self.inner.open(path, size=size))
 
 
 class _CountingReader(Closing):

@@ -8,16 +8,29 @@ from types import TracebackType
 import numpy as np
 
 from videopipe.domain.errors import VideoDecodeError
-from videopipe.domain.model import Frame, FrameSelection, VideoInfo
+from videopipe.domain.model import Frame, FrameSelection, FrameSize, VideoInfo
 
 
 class FakeReader:
-    """Serves ``frame_count`` synthetic frames; can fail after ``fail_after`` frames."""
+    """Serves ``frame_count`` synthetic frames; can fail after ``fail_after`` frames.
 
-    def __init__(self, path: str, frame_count: int, fail_after: int | None, fps: float) -> None:
+    With a ``size``, the frames have ``size.output_size(8, 6)`` and their ``source_size``.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        frame_count: int,
+        fail_after: int | None,
+        fps: float,
+        size: FrameSize | None = None,
+    ) -> None:
         self.info = VideoInfo(
             path=path, width=8, height=6, codec="fake", fps=fps, frame_count=frame_count
         )
+        output = (8, 6) if size is None else size.output_size(8, 6)
+        self.output_size = output
+        self.source_size = None if output == (8, 6) else (8, 6)
         self.frame_count = frame_count
         self.fail_after = fail_after
         self.fps = fps
@@ -33,8 +46,9 @@ class FakeReader:
                 raise VideoDecodeError(self.info.path, "fake damage", frames_read=index)
             self.decoded += 1
             if chosen.contains(index):
-                image = np.full((6, 8, 3), index % 256, dtype=np.uint8)
-                yield Frame(index, round(index / self.fps, 6), image)
+                width, height = self.output_size
+                image = np.full((height, width, 3), index % 256, dtype=np.uint8)
+                yield Frame(index, round(index / self.fps, 6), image, self.source_size)
 
     def close(self) -> None:
         self.closed = True
@@ -63,8 +77,10 @@ class FakeFrameSource:
         self.fail_after = fail_after
         self.fps = fps
         self.readers: list[FakeReader] = []
+        self.sizes: list[FrameSize | None] = []
 
-    def open(self, path: str) -> FakeReader:
-        reader = FakeReader(path, self.frame_count, self.fail_after, self.fps)
+    def open(self, path: str, *, size: FrameSize | None = None) -> FakeReader:
+        self.sizes.append(size)
+        reader = FakeReader(path, self.frame_count, self.fail_after, self.fps, size)
         self.readers.append(reader)
         return reader

@@ -14,8 +14,13 @@ import numpy as np
 from videopipe.application.calls import TimedCalls
 from videopipe.application.settings import RunSettings, check_int
 from videopipe.domain.errors import ConfigurationError
-from videopipe.domain.model import Frame, FrameResult
-from videopipe.ports.runner import HistoryDeclaringRunner, PipelineRunner, ThreadSafeRunner
+from videopipe.domain.model import Frame, FrameResult, FrameSize
+from videopipe.ports.runner import (
+    FrameSizeDeclaringRunner,
+    HistoryDeclaringRunner,
+    PipelineRunner,
+    ThreadSafeRunner,
+)
 
 
 def build_payload(settings: RunSettings, frame: Frame, path: str | None = None) -> dict[str, Any]:
@@ -35,6 +40,9 @@ def build_payload(settings: RunSettings, frame: Frame, path: str | None = None) 
         "width": frame.width,
         "height": frame.height,
         "video_path": path,
+        "source_width": frame.width if frame.source_size is None else frame.source_size[0],
+        "source_height": frame.height if frame.source_size is None else frame.source_size[1],
+        "scale": frame.scale,
     }
 
 
@@ -102,6 +110,27 @@ def declared_history(runner: PipelineRunner, pipeline_id: str) -> int | None:
             f"{type(runner).__name__}.history_frames({pipeline_id!r}) must return "
             f"an integer >= 0, got {declared!r}"
         ) from exc
+
+
+def declared_frame_size(runner: PipelineRunner, pipeline_id: str) -> FrameSize | None:
+    """The frame size ``runner`` declares for ``pipeline_id``; ``None``: the video's own.
+
+    ``None`` too when the runner fails to say (an unknown pipeline): it then fails on
+    every frame, which the error policy handles frame by frame as it always did.
+    Anything but a :class:`FrameSize` or ``None`` is a :class:`ConfigurationError`.
+    """
+    if not isinstance(runner, FrameSizeDeclaringRunner):
+        return None
+    try:
+        declared = runner.frame_size(pipeline_id)
+    except Exception:
+        return None
+    if declared is not None and not isinstance(declared, FrameSize):
+        raise ConfigurationError(
+            f"{type(runner).__name__}.frame_size({pipeline_id!r}) must return a FrameSize "
+            f"or None, got {declared!r}"
+        )
+    return declared
 
 
 def runner_thread_safe(runner: PipelineRunner) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from videopipe.application.calls import TimedCalls
 from videopipe.application.frames import (
+    declared_frame_size,
     declared_history,
     process_frame,
     runner_thread_safe,
@@ -66,8 +67,16 @@ class ServiceWork:
         return self.order.selection
 
     def open(self) -> VideoReader:
-        """Open the file with the run's decoder (the caller closes it)."""
-        return self.order.settings.frame_source.open(self.order.path)
+        """Open the file with the run's decoder (the caller closes it).
+
+        When the runner declares a frame size for the pipeline, the decoder scales
+        every frame down to it; otherwise the file is opened exactly as before.
+        """
+        settings = self.order.settings
+        size = declared_frame_size(settings.runner, self.order.pipeline_id)
+        if size is None:
+            return settings.frame_source.open(self.order.path)
+        return settings.frame_source.open(self.order.path, size=size)
 
     def _timer(self) -> TimedCalls | None:
         timeout = self.order.settings.runner_timeout

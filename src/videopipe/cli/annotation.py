@@ -26,9 +26,14 @@ class ImageTap:
         self._lock = threading.Lock()
 
     def run_pipeline(self, pipeline_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Keep the frame's image, then run the wrapped runner."""
-        with self._lock:
-            self._images[int(payload["frame_index"])] = payload["image"]
+        """Keep the frame's image (when it is at the video's size), then run the runner.
+
+        A frame decoded smaller (a pipeline's ``frame:`` size) is not kept: the
+        annotation draws on the video's own frames, decoded again in step.
+        """
+        if tuple(payload.get("scale", (1.0, 1.0))) == (1.0, 1.0):
+            with self._lock:
+                self._images[int(payload["frame_index"])] = payload["image"]
         result: dict[str, Any] = self.runner.run_pipeline(pipeline_id, payload)
         return result
 
@@ -39,7 +44,8 @@ class ImageTap:
     def take(self, frame_index: int) -> RGBImage | None:
         """The image of ``frame_index``, if the runner saw it here (earlier ones are dropped).
 
-        None when the runner ran in another process (a process-based executor).
+        None when the runner ran in another process (a process-based executor) or the
+        frame was decoded smaller than the video.
         """
         with self._lock:
             image = self._images.pop(frame_index, None)

@@ -14,7 +14,14 @@ from videopipe.domain.errors import (
     VideoPipeError,
     VideoReadError,
 )
-from videopipe.domain.model import Frame, FrameResult, FrameSelection, RGBImage, VideoInfo
+from videopipe.domain.model import (
+    Frame,
+    FrameResult,
+    FrameSelection,
+    FrameSize,
+    RGBImage,
+    VideoInfo,
+)
 
 __all__ = [
     "ConfigurationError",
@@ -22,6 +29,7 @@ __all__ = [
     "Frame",
     "FrameResult",
     "FrameSelection",
+    "FrameSize",
     "FrameTooLargeError",
     "MissingDependencyError",
     "NotARegularFileError",

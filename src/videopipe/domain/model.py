@@ -25,6 +25,16 @@ class Frame:
     index: int
     timestamp: float
     image: RGBImage
+    source_size: tuple[int, int] | None = None
+    """``(width, height)`` of the frame in the video when the decoder scaled it down
+    (:class:`FrameSize`); ``None``: the image is at the video's own size."""
+
+    @property
+    def scale(self) -> tuple[float, float]:
+        """``(sx, sy)``: multiply an image x by ``sx`` (y by ``sy``) to get source pixels."""
+        if self.source_size is None:
+            return (1.0, 1.0)
+        return (self.source_size[0] / self.width, self.source_size[1] / self.height)
 
     @property
     def height(self) -> int:
@@ -35,6 +45,71 @@ class Frame:
     def width(self) -> int:
         """Columns in the image."""
         return int(self.image.shape[1])
+
+
+def _even(value: float) -> int:
+    """``value`` rounded to the nearest even number, at least 2 (chroma-subsampling safe)."""
+    return max(2, 2 * round(value / 2))
+
+
+def _even_floor(*bounds: int | None) -> int:
+    """The largest even number within every bound given (at least 2)."""
+    smallest = min(bound for bound in bounds if bound is not None)
+    return max(2, smallest - smallest % 2)
+
+
+@dataclass(frozen=True, slots=True)
+class FrameSize:
+    """The frame size a pipeline works on: the decoder scales every frame down to it.
+
+    Each key given is a bound, and the smallest factor any of them asks for wins:
+    ``max_side`` (the longer side at most that many pixels), ``width`` / ``height``
+    (at most that wide / high), ``scale`` (a factor in ``(0, 1]``). The aspect ratio is
+    kept, both sides are rounded to the nearest even number within the bounds, and a
+    frame is never enlarged: a video already within every bound is decoded at its own
+    size.
+    """
+
+    max_side: int | None = None
+    width: int | None = None
+    height: int | None = None
+    scale: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("max_side", "width", "height"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 2
+            ):
+                raise ValueError(f"frame {name} must be an integer >= 2, got {value!r}")
+        if self.scale is not None and (
+            isinstance(self.scale, bool)
+            or not isinstance(self.scale, int | float)
+            or not 0 < self.scale <= 1
+        ):
+            raise ValueError(f"frame scale must be a number in (0, 1], got {self.scale!r}")
+        if (self.max_side, self.width, self.height, self.scale) == (None, None, None, None):
+            raise ValueError("a frame size needs max_side, width, height or scale")
+
+    def output_size(self, width: int, height: int) -> tuple[int, int]:
+        """The ``(width, height)`` a ``width`` x ``height`` frame is decoded at."""
+        factor = 1.0 if self.scale is None else float(self.scale)
+        if self.max_side is not None:
+            factor = min(factor, self.max_side / max(width, height))
+        if self.width is not None:
+            factor = min(factor, self.width / width)
+        if self.height is not None:
+            factor = min(factor, self.height / height)
+        if factor >= 1.0:
+            return (width, height)
+        widest = _even_floor(width, self.width, self.max_side)
+        highest = _even_floor(height, self.height, self.max_side)
+        out_width, out_height = _even(width * factor), _even(height * factor)
+        if out_width > widest or out_height > highest:
+            # Rounding up broke a bound: shrink to the side that fits, keeping the aspect.
+            factor = min(widest / width, highest / height)
+            out_width, out_height = _even(width * factor), _even(height * factor)
+        return (min(out_width, widest), min(out_height, highest))
 
 
 @dataclass(frozen=True, slots=True)

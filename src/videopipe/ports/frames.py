@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Protocol, runtime_checkable
 
-from videopipe.domain.model import Frame, FrameSelection, VideoInfo
+from videopipe.domain.model import Frame, FrameSelection, FrameSize, VideoInfo
 
 
 @runtime_checkable
@@ -57,6 +57,13 @@ class FrameSource(Protocol):
 
     name: str
 
-    def open(self, path: str) -> VideoReader:
-        """Open ``path`` (always a local file, never a URL or protocol)."""
+    def open(self, path: str, *, size: FrameSize | None = None) -> VideoReader:
+        """Open ``path`` (always a local file, never a URL or protocol).
+
+        With ``size``, every frame the reader yields is scaled down to
+        ``size.output_size(info.width, info.height)`` in the decoder's own colour
+        conversion, and carries ``source_size`` (the video's ``(width, height)``);
+        ``info`` still describes the video. A size that asks for no change gives the
+        frames ``open(path)`` gives. Indices and timestamps never depend on ``size``.
+        """
         ...

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from videopipe.domain.model import FrameSize
+
 _NO_DEFAULT: Any = object()
 
 
@@ -71,6 +73,12 @@ class Plugin(ABC):
       and that whether it raises depends on this frame's inputs only: then a run that
       starts a few frames early is exact, and executors may split the video (see
       :meth:`videopipe.adapters.runners.dag.DagPipelineRunner.history_frames`).
+    - ``pixel_outputs``: the outputs that hold frame-pixel coordinates: a box
+      ``[x1, y1, x2, y2]``, a point ``[x, y]``, lists of them, or lists of dicts whose
+      ``box`` / ``points`` / ``corners`` / ``polygon`` hold them. Plugins work in the
+      pixels of the image they get; when the decoder scaled the frame down (a
+      pipeline's ``frame:`` size), the engine maps these outputs back to the video's
+      pixels in the pipeline's results.
     - ``requires``: importable module -> optional dependency group (extra) it comes
       from; a pipeline using the plugin fails at load, with the ``pip install``
       command, when one is missing. Import such modules inside :meth:`setup` or
@@ -90,6 +98,7 @@ class Plugin(ABC):
     history: ClassVar[int] = 0
     recurrent: ClassVar[bool] = True
     requires: ClassVar[Mapping[str, str]] = {}
+    pixel_outputs: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, **params: Any) -> None:
         self.config: dict[str, Any] = params
@@ -106,6 +115,15 @@ class Plugin(ABC):
     def requirements(cls, params: Mapping[str, Any]) -> Mapping[str, str]:
         """The modules (-> extras) this configuration needs; by default ``requires``."""
         return cls.requires
+
+    @classmethod
+    def frame_size(cls, params: Mapping[str, Any]) -> FrameSize | None:
+        """The frame size this configuration works on (``None``: any, the default).
+
+        A pipeline without a ``frame:`` key has its frames decoded at this size when
+        every node reading ``frame.image`` declares the same one.
+        """
+        return None
 
     def setup(self) -> None:  # noqa: B027 - optional hook
         """Acquire resources (models, sessions) once, before the first frame."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
+from videopipe.domain.model import FrameSize
+
 
 @runtime_checkable
 class PipelineRunner(Protocol):
@@ -12,8 +14,11 @@ class PipelineRunner(Protocol):
     The payload holds ``frame_index``, ``timestamp`` (seconds), ``image`` (RGB uint8,
     shape ``(height, width, 3)``), ``image_bytes``, ``width``, ``height`` and
     ``video_path`` (the file the frame comes from; stateful runners start over when it
-    changes). The runner returns a dict; whatever it raises reaches the caller with its
-    own type.
+    changes), ``source_width`` / ``source_height`` (the video's frame size) and
+    ``scale``: ``(sx, sy)``, the factors from image pixels back to source pixels,
+    ``(1.0, 1.0)`` unless the decoder scaled the frame down (see
+    :class:`FrameSizeDeclaringRunner`). The runner returns a dict; whatever it raises
+    reaches the caller with its own type.
     """
 
     def run_pipeline(self, pipeline_id: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -46,3 +51,16 @@ class ThreadSafeRunner(PipelineRunner, Protocol):
     """
 
     thread_safe: bool
+
+
+@runtime_checkable
+class FrameSizeDeclaringRunner(PipelineRunner, Protocol):
+    """A runner that says at which size a pipeline wants its frames (a capability).
+
+    The service asks it once per video and has the decoder scale frames down in its
+    own colour conversion; a runner without it gets every frame at the video's size.
+    """
+
+    def frame_size(self, pipeline_id: str) -> FrameSize | None:
+        """The size ``pipeline_id`` works on; ``None``: the video's own size."""
+        ...

@@ -28,9 +28,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from videopipe.adapters.decoders._base import RunReader
+from videopipe.adapters.decoders._base import SCALE_INTERPOLATION, RunReader
 from videopipe.adapters.ffmpeg import log
-from videopipe.adapters.ffmpeg.binary import LOG_ARGUMENTS, bundled_ffmpeg, kill_group, probe
+from videopipe.adapters.ffmpeg.binary import bundled_ffmpeg, kill_group, probe, rgb24_command
 from videopipe.adapters.ffmpeg.checks import DEFAULT_MAX_FRAME_PIXELS, check_frame_pixels
 from videopipe.adapters.ffmpeg.files import check_local_video_file, ffmpeg_input
 from videopipe.adapters.ffmpeg.libav import expected_frames
@@ -41,7 +41,7 @@ from videopipe.domain.errors import (
     VideoDecodeError,
     VideoReadError,
 )
-from videopipe.domain.model import Frame, FrameSelection, VideoInfo
+from videopipe.domain.model import Frame, FrameSelection, FrameSize, VideoInfo
 
 
 class ImageioFfmpegFrameSource:
@@ -68,15 +68,18 @@ class ImageioFfmpegFrameSource:
         self.stall_timeout = stall_timeout
         self.max_frame_pixels = max_frame_pixels
 
-    def open(self, path: str) -> ImageioFfmpegVideoReader:
-        """Check and probe ``path``; the returned reader owns every process it starts."""
+    def open(self, path: str, *, size: FrameSize | None = None) -> ImageioFfmpegVideoReader:
+        """Check and probe ``path``; the returned reader owns every process it starts.
+
+        With ``size``, ffmpeg's ``scale`` filter makes the smaller RGB frames.
+        """
         abspath = check_local_video_file(path)
         info = probe(self.ffmpeg_exe, path, abspath, self.probe_timeout)
         check_frame_pixels(path, info.width, info.height, self.max_frame_pixels)
         survey = survey_packets(abspath, self.probe_timeout)
         declared = survey.declared if survey is not None else None
         info = replace(info, frame_count=declared)
-        return ImageioFfmpegVideoReader(self, path, abspath, info, survey)
+        return ImageioFfmpegVideoReader(self, path, abspath, info, survey=survey, size=size)
 
 
 class ImageioFfmpegVideoReader(RunReader):
@@ -88,16 +91,24 @@ class ImageioFfmpegVideoReader(RunReader):
         path: str,
         abspath: str,
         info: VideoInfo,
+        *,
         survey: PacketSurvey | None = None,
+        size: FrameSize | None = None,
     ) -> None:
-        super().__init__(path, info)
+        super().__init__(path, info, size)
         self._source = source
         self._abspath = abspath
         self._survey = survey
 
     def _start(self, selection: FrameSelection) -> _DecodeRun:
         return _DecodeRun(
-            self._source, self._path, self._abspath, self._info, selection, survey=self._survey
+            self._source,
+            self._path,
+            self._abspath,
+            self._info,
+            selection,
+            survey=self._survey,
+            output_size=self._output_size,
         )
 
 
@@ -118,6 +129,7 @@ class _DecodeRun:
         selection: FrameSelection,
         *,
         survey: PacketSurvey | None = None,
+        output_size: tuple[int, int] | None = None,
     ) -> None:
         self._path = path
         self._abspath = abspath
@@ -128,6 +140,7 @@ class _DecodeRun:
         # here, by their position in the stream (see _take_line), not by ffmpeg's count.
         self._select_here = survey is not None and survey.frames_lost
         self._order = IncreasingTimestamps(path, info.frame_count)
+        self._source_size = None if output_size is None else (info.width, info.height)
         self._stall_timeout = source.stall_timeout
         self._max_frame_pixels = source.max_frame_pixels
         self._records: collections.deque[tuple[int, int, int | None]] = collections.deque()
@@ -140,10 +153,12 @@ class _DecodeRun:
         self._closed = False
         with ffmpeg_input(path, abspath) as (input_argument, inherited):
             self._process = subprocess.Popen(
-                self._command(
+                rgb24_command(
                     source.ffmpeg_exe,
                     input_argument,
                     FrameSelection() if self._select_here else selection,
+                    output_size,
+                    SCALE_INTERPOLATION,
                 ),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
@@ -164,22 +179,6 @@ class _DecodeRun:
         self._both.register(self._err, selectors.EVENT_READ)
         self._err_only = selectors.DefaultSelector()
         self._err_only.register(self._err, selectors.EVENT_READ)
-
-    @staticmethod
-    def _command(exe: str, input_argument: str, selection: FrameSelection) -> list[str]:
-        filters = ["showinfo=checksum=0"]
-        if selection.start or selection.step > 1:
-            # Unselected frames are dropped inside ffmpeg: never converted nor piped.
-            start, step = selection.start, selection.step
-            filters.append(f"select='gte(n\\,{start})*not(mod(n-{start}\\,{step}))'")
-        # No -copyts: the CLI's own timestamps (a clock that jumps is made continuous).
-        command = [exe, *LOG_ARGUMENTS, "-i", input_argument]
-        command += ["-map", "0:V:0", "-an", "-sn", "-dn"]
-        command += ["-vf", ",".join(filters), "-fps_mode", "passthrough"]
-        if selection.count is not None:
-            command += ["-frames:v", str(selection.count)]
-        command += ["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
-        return command
 
     # -- pipes -----------------------------------------------------------------------
 
@@ -321,7 +320,7 @@ class _DecodeRun:
                     return  # every selected frame was read: stop without reading further
                 continue
             stamp = frame_seconds(index, pts, self._first_pts, self._time_base, self._info.fps)
-            yield Frame(index, stamp, image)
+            yield Frame(index, stamp, image, self._source_size)
             yielded += 1
         else:
             return  # every selected frame was read: stop without reading further

@@ -36,7 +36,7 @@ from videopipe.domain.errors import (
     VideoDecodeError,
     VideoReadError,
 )
-from videopipe.domain.model import Frame, FrameSelection, VideoInfo
+from videopipe.domain.model import Frame, FrameSelection, FrameSize, VideoInfo
 
 _INTERLACED_TOLERANCE = 8.0
 """Mean absolute difference (0..255) above which OpenCV's first frame is not PyAV's."""
@@ -96,8 +96,12 @@ class OpenCVFrameSource:
         self.__dict__.update(state)
         self._cv2 = _import_cv2()
 
-    def open(self, path: str) -> OpenCVVideoReader:
-        """Check and probe ``path``, then open it with OpenCV."""
+    def open(self, path: str, *, size: FrameSize | None = None) -> OpenCVVideoReader:
+        """Check and probe ``path``, then open it with OpenCV.
+
+        With ``size``, each frame is shrunk with ``cv2.resize`` (``INTER_AREA``) after
+        its BGR to RGB conversion.
+        """
         abspath = check_local_video_file(path)
         facts = probe(self.ffmpeg_exe, path, abspath, self.timeout)
         check_frame_pixels(path, facts.width, facts.height, self.max_frame_pixels)
@@ -115,7 +119,7 @@ class OpenCVFrameSource:
         first = survey.presentation[0] if survey.presentation else 0
         timestamps = tuple(seconds(pts - first, survey.time_base) for pts in survey.presentation)
         facts = replace(facts, frame_count=survey.declared)
-        return OpenCVVideoReader(self, path, abspath, facts, timestamps)
+        return OpenCVVideoReader(self, path, abspath, facts, timestamps=timestamps, size=size)
 
     def capture(self, path: str, abspath: str) -> Any:
         """A new, opened ``cv2.VideoCapture`` on ``abspath``."""
@@ -144,7 +148,9 @@ class OpenCVVideoReader(RunReader):
         path: str,
         abspath: str,
         facts: VideoInfo,
+        *,
         timestamps: tuple[float, ...] = (),
+        size: FrameSize | None = None,
     ) -> None:
         cv2 = source._cv2
         capture = source.capture(path, abspath)
@@ -160,7 +166,7 @@ class OpenCVVideoReader(RunReader):
             container=facts.container,
             interlaced=facts.interlaced,
         )
-        super().__init__(path, info)
+        super().__init__(path, info, size)
         self._source = source
         self._cv2 = cv2
         self._abspath = abspath
@@ -182,7 +188,6 @@ class OpenCVVideoReader(RunReader):
 
     def generate(self, capture: Any, selection: FrameSelection) -> Iterator[Frame]:
         """The selected frames read from ``capture``, checked at the end of the file."""
-        cv2 = self._cv2
         index = 0
         while not selection.is_past(index):
             if not capture.grab():
@@ -201,7 +206,7 @@ class OpenCVVideoReader(RunReader):
                         frames_read=index,
                         frames_expected=self._info.frame_count,
                     )
-                yield Frame(index, self._timestamp(index), cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+                yield Frame(index, self._timestamp(index), *self._rgb(bgr))
             index += 1
         else:
             return  # stopped at the end of the selection, not at the end of the file
@@ -217,6 +222,14 @@ class OpenCVVideoReader(RunReader):
                 frames_expected=len(self._timestamps),
             )
         return self._timestamps[index]
+
+    def _rgb(self, bgr: Any) -> tuple[Any, tuple[int, int] | None]:
+        """The RGB image (scaled down when the reader scales) and its ``source_size``."""
+        cv2 = self._cv2
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        if self._output_size is None:
+            return rgb, None
+        return cv2.resize(rgb, self._output_size, interpolation=cv2.INTER_AREA), self.source_size
 
     def _check_interlaced_conversion(self, bgr: Any) -> None:
         """Refuse to hand out broken frames for an interlaced video.

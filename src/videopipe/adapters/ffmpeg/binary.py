@@ -13,7 +13,7 @@ from videopipe.adapters.ffmpeg.checks import check_not_text, no_video_stream
 from videopipe.adapters.ffmpeg.files import ffmpeg_input
 from videopipe.adapters.ffmpeg.packets import survey_packets
 from videopipe.domain.errors import DecoderTimeoutError, VideoReadError
-from videopipe.domain.model import VideoInfo
+from videopipe.domain.model import FrameSelection, VideoInfo
 
 LOG_ARGUMENTS = ("-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info")
 """The arguments that make ffmpeg's log what :mod:`.log` parses."""
@@ -109,3 +109,38 @@ def probe(ffmpeg_exe: str, path: str, abspath: str, timeout: float) -> VideoInfo
         kinds = [kind.lower() for kind in ("Audio", "Subtitle", "Data") if f": {kind}:" in text]
         raise no_video_stream(path, kinds)
     return facts.video
+
+
+SCALED_FORMATS = "format=yuv420p|yuvj420p|yuv422p|yuvj422p|yuv444p|yuvj444p"
+"""Where the ``scale`` filter scales: planar 8-bit YUV, the stream's own format when it is
+one of these (then ffmpeg converts to rgb24 unscaled at the output, as the pyav decoder)."""
+
+
+def rgb24_command(
+    exe: str,
+    input_argument: str,
+    selection: FrameSelection,
+    output_size: tuple[int, int] | None = None,
+    interpolation: str = "bilinear",
+) -> list[str]:
+    """The ffmpeg command that pipes the selected frames as rgb24, each timed by showinfo.
+
+    Unselected frames are dropped inside ffmpeg (never converted nor piped). With
+    ``output_size`` the frames are scaled in planar YUV with ``interpolation`` and then
+    converted to rgb24 unscaled, as the pyav decoder does (docs/decoders.md says why).
+    No ``-copyts``: the CLI's own timestamps (a clock that jumps is made continuous).
+    """
+    filters = ["showinfo=checksum=0"]
+    if selection.start or selection.step > 1:
+        start, step = selection.start, selection.step
+        filters.append(f"select='gte(n\\,{start})*not(mod(n-{start}\\,{step}))'")
+    if output_size is not None:
+        width, height = output_size
+        filters += [f"scale={width}:{height}:flags={interpolation}", SCALED_FORMATS]
+    command = [exe, *LOG_ARGUMENTS, "-i", input_argument]
+    command += ["-map", "0:V:0", "-an", "-sn", "-dn"]
+    command += ["-vf", ",".join(filters), "-fps_mode", "passthrough"]
+    if selection.count is not None:
+        command += ["-frames:v", str(selection.count)]
+    command += ["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+    return command

@@ -66,6 +66,7 @@ class CropBoxes(Plugin):
         "detections": "[{box, score, label}] from a detector",
     }
     outputs = {"crops": "[{box, label, score, image}] in detection order"}
+    pixel_outputs = frozenset({"crops"})
     params = {
         "padding": Param(int, 0, "pixels added on each side of a box (clipped to the frame)"),
         "min_size": Param(int, 1, "boxes narrower or shorter than this (pixels) are skipped"),

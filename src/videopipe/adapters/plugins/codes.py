@@ -131,6 +131,7 @@ class QRDecode(Plugin):
     outputs = {
         "codes": "[{text, box: [x1, y1, x2, y2], points: [[x, y] x 4]}], sorted by (y1, x1)",
     }
+    pixel_outputs = frozenset({"codes"})
     params = {
         "backend": Param(
             QRBackend,
@@ -264,6 +265,7 @@ class ArucoMarkers(Plugin):
     name = "aruco_markers"
     description = "Detect ArUco/AprilTag markers: id, box and corners of each."
     outputs = {"markers": "[{id, box: [x1, y1, x2, y2], corners: [[x, y] x 4]}], sorted by id"}
+    pixel_outputs = frozenset({"markers"})
     params = {
         "dictionary": Param(
             ArucoDictionary, "DICT_4X4_50", "predefined cv2.aruco dictionary, e.g. DICT_4X4_50"

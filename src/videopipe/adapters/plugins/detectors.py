@@ -165,6 +165,7 @@ class FaceDetect(Plugin):
     name = "face_detect"
     description = "Frontal faces with OpenCV's Haar cascade: boxes, scores, label 'face'."
     outputs = DETECTIONS_OUT
+    pixel_outputs = frozenset({"detections"})
     params = {
         "scale_factor": Param(ScaleStep, 1.1, "pyramid step between scanned face sizes (> 1)"),
         "min_neighbors": Param(
@@ -251,6 +252,7 @@ class PersonDetect(Plugin):
     name = "person_detect"
     description = "Upright people with OpenCV's HOG people detector: boxes, scores, 'person'."
     outputs = DETECTIONS_OUT
+    pixel_outputs = frozenset({"detections"})
     params = {
         "hit_threshold": Param(float, 0.0, "SVM margin a window must exceed to count as a hit"),
         "min_neighbors": Param(

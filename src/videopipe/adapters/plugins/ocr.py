@@ -101,6 +101,7 @@ class Ocr(Plugin):
         "texts": "[{text, score, box: [x1, y1, x2, y2], points: [[x, y] x 4]}] in reading "
         "order (and crop: the crop's index, when crops are bound)"
     }
+    pixel_outputs = frozenset({"texts"})
     params = {
         "text_score": Param(float, 0.5, "smallest recognition score kept (0..1)"),
         "box_threshold": Param(float, 0.5, "smallest text-region detection score (0..1)"),

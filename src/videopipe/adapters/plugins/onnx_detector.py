@@ -205,6 +205,7 @@ class OnnxDetect(Plugin):
     name = "onnx_detect"
     description = "Detect objects with a YOLO (v5/v8) ONNX model on the CPU (onnxruntime)."
     outputs = {"detections": "[{box: [x1, y1, x2, y2] frame pixels, score, label}], best first"}
+    pixel_outputs = frozenset({"detections"})
     params = {
         "model": Param(ModelPath, help="path of the .onnx model file"),
         "format": Param(

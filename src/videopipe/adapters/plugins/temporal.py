@@ -29,6 +29,7 @@ class Motion(Plugin):
         "moving": "score > min_fraction",
         "box": "[x1, y1, x2, y2] around the changed pixels, or null",
     }
+    pixel_outputs = frozenset({"box"})
     params = {
         "threshold": Param(float, 25.0, "luma change (0..255) that counts as a moved pixel"),
         "min_fraction": Param(float, 0.001, "fraction of moved pixels that counts as motion"),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
+from videopipe.adapters.decoders._base import SCALE_INTERPOLATION
 from videopipe.adapters.ffmpeg.binary import demux_problems
 from videopipe.adapters.ffmpeg.checks import check_frame_pixels
 from videopipe.adapters.ffmpeg.libav import (
@@ -51,6 +52,8 @@ class RunState:
         abspath: str,
         info: VideoInfo,
         selection: FrameSelection,
+        *,
+        output_size: tuple[int, int] | None = None,
     ) -> None:
         self.source = source
         self.path = path
@@ -63,6 +66,12 @@ class RunState:
         self._reformatter = VideoReformatter()
         self._threads = source.conversion_threads
         self._steps = (info.rotation // 90) % 4
+        # swscale scales before the rotation: a quarter turn swaps the sides it makes.
+        self._scaled: tuple[int, int] | None = None
+        self._scaler = VideoReformatter()
+        if output_size is not None:
+            width, height = output_size
+            self._scaled = (height, width) if self._steps % 2 else (width, height)
         self._pixels = (info.width * info.height) if info.width and info.height else 0
         self.last_yielded = -1
         self.stats = DecodeStats()
@@ -103,13 +112,25 @@ class RunState:
     # -- frames ------------------------------------------------------------------------
 
     def convert(self, frame: Any) -> RGBImage:
-        """The frame as a C-contiguous RGB24 array, turned upright.
+        """The frame as a C-contiguous RGB24 array, turned upright (and scaled, if asked).
 
         The rotation is the stream's (read from its first frame when the file was
-        opened), as ffmpeg's autorotation applies it to every frame.
+        opened), as ffmpeg's autorotation applies it to every frame. A scaled run has
+        swscale scale the frame first, then convert it as an unscaled one.
         """
         if frame.width * frame.height > self._pixels:
             check_frame_pixels(self.path, frame.width, frame.height, self.source.max_frame_pixels)
+        if self._scaled is not None:
+            # Scaled in the stream's own (planar YUV) format, then converted unscaled:
+            # swscale scaling straight to packed rgb24 measured 13-19 % more CPU per
+            # decoded 720p frame (docs/decoders.md, "Decoding at a smaller size").
+            frame = self._scaler.reformat(
+                frame,
+                width=self._scaled[0],
+                height=self._scaled[1],
+                interpolation=SCALE_INTERPOLATION.upper(),
+                threads=self._threads,
+            )
         rgb = self._reformatter.reformat(frame, format="rgb24", threads=self._threads)
         image = cast(RGBImage, rgb.to_ndarray())
         if self._steps:

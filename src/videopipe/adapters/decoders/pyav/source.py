@@ -32,7 +32,7 @@ from videopipe.adapters.ffmpeg.files import check_local_video_file
 from videopipe.adapters.ffmpeg.libav import first_video_stream, open_container, other_stream_kinds
 from videopipe.adapters.ffmpeg.packets import declared_frames
 from videopipe.domain.errors import VideoReadError
-from videopipe.domain.model import Frame, FrameSelection, VideoInfo
+from videopipe.domain.model import Frame, FrameSelection, FrameSize, VideoInfo
 
 THREAD_TYPES = ("AUTO", "FRAME", "SLICE", "NONE")
 """libavcodec threading modes (``thread_type``): ``AUTO`` is frame and slice threads."""
@@ -115,13 +115,16 @@ class PyAVFrameSource:
             self._ffmpeg_exe = bundled_ffmpeg()
         return self._ffmpeg_exe
 
-    def open(self, path: str) -> PyAVVideoReader:
-        """Check ``path`` and read its header and first frame; no descriptor stays open."""
+    def open(self, path: str, *, size: FrameSize | None = None) -> PyAVVideoReader:
+        """Check ``path`` and read its header and first frame; no descriptor stays open.
+
+        With ``size``, swscale scales each frame down in its RGB conversion.
+        """
         abspath = check_local_video_file(path)
         container = open_container(path, abspath, self.timeout)
         with container:
             info = self._info(path, abspath, container)
-        return PyAVVideoReader(self, path, abspath, info)
+        return PyAVVideoReader(self, path, abspath, info, size)
 
     def _info(self, path: str, abspath: str, container: Any) -> VideoInfo:
         format_name = container.format.name
@@ -164,20 +167,38 @@ class PyAVVideoReader(RunReader):
     ``last_stats`` describes the latest call to :meth:`frames` (:class:`DecodeStats`).
     """
 
-    def __init__(self, source: PyAVFrameSource, path: str, abspath: str, info: VideoInfo) -> None:
-        super().__init__(path, info)
+    def __init__(
+        self,
+        source: PyAVFrameSource,
+        path: str,
+        abspath: str,
+        info: VideoInfo,
+        size: FrameSize | None = None,
+    ) -> None:
+        super().__init__(path, info, size)
         self._source = source
         self._abspath = abspath
         self.last_stats: DecodeStats | None = None
 
     def _start(self, selection: FrameSelection) -> _DecodeRun:
-        run = _DecodeRun(self._source, self._path, self._abspath, self._info, selection)
+        run = _DecodeRun(
+            self._source,
+            self._path,
+            self._abspath,
+            self._info,
+            selection,
+            output_size=self._output_size,
+        )
+        run.source_size = self.source_size
         self.last_stats = run.stats
         return run
 
 
 class _DecodeRun(RunState):
     """One read: the fast path when it applies, else (or from where it gave up) sequential."""
+
+    source_size: tuple[int, int] | None = None
+    """Set on a scaled run: the video's ``(width, height)``, given to every frame."""
 
     def frames(self) -> Iterator[Frame]:
         """The selected frames; each decode step runs under the run's lock."""
@@ -206,6 +227,8 @@ class _DecodeRun(RunState):
                 item = next(frames, None)
             if item is None:
                 return
+            if self.source_size is not None:
+                item = Frame(item.index, item.timestamp, item.image, self.source_size)
             self.last_yielded = item.index
             box = [item]
             del item  # no local name keeps a yielded frame alive while the next is made

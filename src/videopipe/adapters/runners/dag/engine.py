@@ -1,4 +1,10 @@
-"""The real runner: runs a pipeline's DAG of plugins on each frame."""
+"""The real runner: runs a pipeline's DAG of plugins on each frame.
+
+Over 300 lines because the runner is one object that owns each thread's plugin
+instances and history and answers the capabilities executors and the service ask of a
+pipeline (its history, its frame size); the pieces that need none of that state (JSON
+values, mapping pixels back to the video's, spec loading) are in their own modules.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from videopipe.adapters.runners.dag.geometry import to_source_pixels
 from videopipe.adapters.runners.dag.library import PipelineLibrary
 from videopipe.adapters.runners.dag.spec import FRAME, Pipeline
 from videopipe.domain.errors import PluginError
+from videopipe.domain.model import FrameSize
 from videopipe.ports.plugins import FrameContext, HistoryEntry, Plugin
 from videopipe.ports.work import UNBOUNDED_HISTORY
 
@@ -215,7 +223,15 @@ class DagPipelineRunner:
                     )
         finally:
             run.end_frame(frame_index, completed)
-        return {node_id: to_jsonable(dict(values[node_id])) for node_id in pipeline.outputs}
+        results = {node_id: to_jsonable(dict(values[node_id])) for node_id in pipeline.outputs}
+        return to_source_pixels(results, pipeline, payload.get("scale", (1.0, 1.0)))
+
+    def frame_size(self, pipeline_id: str) -> FrameSize | None:
+        """The size ``pipeline_id`` works on (its ``frame:``, or what its plugins declare).
+
+        Results stay in the video's pixels (:func:`to_source_pixels`).
+        """
+        return self.library.load(pipeline_id).frame_size
 
     def history_frames(self, pipeline_id: str) -> int:
         """How many earlier processed frames a result of ``pipeline_id`` may depend on.

@@ -13,6 +13,7 @@ A pipeline file::
         plugin: qr_decode
         inputs: {image: small.image}   # unbound inputs default to frame.<name>
     outputs: [codes]           # default: the nodes no other node consumes
+    frame: {max_side: 640}     # optional: decode frames at most 640 px on their longer side
 
 Everything is checked when the file loads, before the first frame: the schema, each
 plugin's name, parameter names and types, every input binding, and cycles.
@@ -38,11 +39,22 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from videopipe.adapters.plugins import PluginRegistry
+from videopipe.adapters.runners.dag.sizing import FrameSpec, frame_size
 from videopipe.domain.errors import MissingDependencyError, PipelineSpecError
+from videopipe.domain.model import FrameSize
 from videopipe.ports.plugins import Plugin
 
 FRAME = "frame"
-FRAME_KEYS = ("image", "timestamp", "frame_index", "width", "height")
+FRAME_KEYS = (
+    "image",
+    "timestamp",
+    "frame_index",
+    "width",
+    "height",
+    "source_width",
+    "source_height",
+    "scale",
+)
 _NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ENV_REFERENCE = re.compile(r"^\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}$")
 
@@ -61,6 +73,7 @@ class PipelineSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     description: str = ""
+    frame: FrameSpec | None = None
     on_error: Literal["raise", "skip", "retry"] = "raise"
     retries: int = Field(default=0, ge=0, le=100)
     nodes: dict[str, NodeSpec] = Field(min_length=1)
@@ -99,6 +112,8 @@ class Pipeline:
     retries: int
     environment: tuple[tuple[str, str | None], ...] = ()
     """The environment variables its parameters came from, with their values then."""
+    frame_size: FrameSize | None = None
+    """The size its frames are decoded at (:func:`pipeline_frame_size`)."""
 
     def environment_changed(self) -> bool:
         """Whether a variable it was built from has changed since."""
@@ -153,7 +168,17 @@ def compile_pipeline(
         on_error=spec.on_error,
         retries=spec.retries,
         environment=tuple((name, os.environ.get(name)) for name in environment_references(spec)),
+        frame_size=frame_size(
+            source, spec.frame, [_image_readers_size(node) for node in nodes.values()]
+        ),
     )
+
+
+def _image_readers_size(node: Node) -> FrameSize | bool | None:
+    """What a node declares of the frame size; ``False``: it does not read the frame."""
+    if Binding(FRAME, "image") not in node.bindings.values():
+        return False
+    return node.plugin.frame_size(node.params)
 
 
 def _spec_error(source: str, error: ValidationError) -> PipelineSpecError:
