@@ -261,7 +261,7 @@ def run_command(
         sink.close()
         if stats:
             _print_summary(tally, time.monotonic() - started, output, annotate)
-            if tally.summaries is not None and tally.summaries.reports:
+            if tally.summaries is not None and any(r.summaries for r in tally.summaries.reports):
                 stderr_console().print(summary_table(tally.summaries.reports))
     return EXIT_OK
 
