@@ -7,6 +7,7 @@ set of frames gives over the processed frames (what the streaming reducers must 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,13 +77,21 @@ def square_video(path: Path) -> Made:
 
 
 def shots_video(path: Path) -> Made:
-    """160x96: three still textured shots, cut at :data:`CUTS`."""
+    """160x96: three still textured shots, cut at :data:`CUTS`.
+
+    Each shot has its own texture (what ``shot_boundary`` compares) in its own range
+    of brightness (what ``scene_change``'s luma histograms compare), darker at each
+    cut: a cut to a brighter shot could be a flash starting, which ``shot_boundary``
+    reports one frame late.
+    """
     width, height = 160, 96
     generator = np.random.default_rng(15)
+    blocks = np.ones((8, 8, 1))
     shots = [
-        np.kron(generator.integers(0, 256, (height // 8, width // 8, 3)), np.ones((8, 8, 1)))
-        .astype(np.uint8)
-        for _ in range(len(CUTS) + 1)
+        np.kron(generator.integers(low, low + 80, (height // 8, width // 8, 3)), blocks).astype(
+            np.uint8
+        )
+        for low in (175, 90, 0)  # darker at each cut: no flash to wait out
     ]
 
     def frames() -> Iterable[np.ndarray]:
@@ -90,6 +99,15 @@ def shots_video(path: Path) -> Made:
             yield shots[sum(index >= cut for cut in CUTS)]
 
     return _write(path, frames(), width, height)
+
+
+def motion_frames(processed: Sequence[int]) -> set[int]:
+    """The processed frames with motion: the square moved since the previous processed one."""
+    return {
+        index
+        for before, index in itertools.pairwise(processed)
+        if MOVES & set(range(before + 1, index + 1))
+    }
 
 
 def intervals(
