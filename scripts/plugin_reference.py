@@ -10,8 +10,12 @@ import sys
 from pathlib import Path
 
 from videopipe.adapters.plugins import BUILTIN_PLUGINS, PluginRegistry, type_name
+from videopipe.ports.plugins import Plugin
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "plugins.md"
+
+SUMMARIES = (Path(__file__).parent / "plugin_reference_summaries.md").read_text(encoding="utf-8")
+"""The summaries section (how a plugin declares a reducer, the built-in schemas)."""
 
 
 def render() -> str:
@@ -24,6 +28,7 @@ def render() -> str:
         "Boxes are `[x1, y1, x2, y2]` in frame pixels (x2, y2 exclusive). An input not bound",
         "in a pipeline defaults to the frame's key of the same name.",
         "",
+        SUMMARIES,
     ]
     for name in BUILTIN_PLUGINS:
         plugin = registry.get(name)
@@ -34,6 +39,9 @@ def render() -> str:
             lines += [f'Needs: `pip install "videopipe[{",".join(extras)}]"`.', ""]
         if plugin.history:
             lines += [f"Stateful: sees the previous {plugin.history} processed frame(s).", ""]
+        if plugin.reducer.__func__ is not Plugin.reducer.__func__:  # type: ignore[attr-defined]
+            doc = (plugin.reducer.__doc__ or "").strip()
+            lines += [f"{doc} See [Summaries](#summaries-per-video).", ""]
         lines += ["| input | meaning |", "|---|---|"]
         for key, meaning in plugin.inputs.items():
             optional = " (optional)" if key in plugin.optional_inputs else ""

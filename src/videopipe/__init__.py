@@ -1,12 +1,14 @@
 """videopipe: run a DAG of vision plugins over every frame of a video file.
 
-``VideoFilePipelineService(runner)`` is the entry point for library users;
+``VideoFilePipelineService(runner)`` is the entry point for library users (its
+``report(pipeline_id, path)`` answers per video; ``summarize`` re-runs the summaries
+over stored results);
 ``videopipe.container.create_container(env)`` wires one from configuration.
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
-from videopipe.api import VideoFilePipelineService
+from videopipe.api import VideoFilePipelineService, summarize
 from videopipe.domain.errors import (
     ConfigurationError,
     DecoderTimeoutError,
@@ -22,6 +24,7 @@ from videopipe.domain.errors import (
     VideoReadError,
 )
 from videopipe.domain.model import Frame, FrameResult, FrameSelection, VideoInfo
+from videopipe.domain.report import Interval, SkippedFrame, VideoReport
 from videopipe.ports import FrameSource, ImageEncoder, PipelineRunner, VideoReader
 
 try:
@@ -38,10 +41,12 @@ __all__ = [
     "FrameSource",
     "FrameTooLargeError",
     "ImageEncoder",
+    "Interval",
     "MissingDependencyError",
     "NotARegularFileError",
     "PipelineRunner",
     "RunnerTimeoutError",
+    "SkippedFrame",
     "TimestampOrderError",
     "UnsupportedByDecoderError",
     "VideoDecodeError",
@@ -51,5 +56,7 @@ __all__ = [
     "VideoPipeError",
     "VideoReadError",
     "VideoReader",
+    "VideoReport",
     "__version__",
+    "summarize",
 ]

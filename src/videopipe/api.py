@@ -1,11 +1,17 @@
-"""The public service: the application's service with the default decoder bound."""
+"""The public service (the application's, with the default decoder bound) and ``summarize``."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from videopipe import application as _application
 from videopipe.adapters.decoders import create_frame_source
 from videopipe.adapters.executors import create_executor
+from videopipe.adapters.runners.dag import DagPipelineRunner
+from videopipe.application.report import ReportBuilder, runner_reducers
 from videopipe.application.settings import ErrorPolicy, ImageBytesMode
+from videopipe.domain.model import FrameResult
+from videopipe.domain.report import VideoReport
 from videopipe.ports.encoding import ImageEncoder
 from videopipe.ports.executor import Executor
 from videopipe.ports.frames import FrameSource
@@ -52,3 +58,38 @@ class VideoFilePipelineService(_application.VideoFilePipelineService):
             runner_timeout=runner_timeout,
             executor=create_executor(executor) if isinstance(executor, str) else executor,
         )
+
+
+def summarize(
+    pipeline_id: str,
+    frames: Iterable[FrameResult | tuple[str, FrameResult]],
+    *,
+    runner: PipelineRunner | None = None,
+    max_gap: int = 0,
+    video: str = "",
+) -> list[VideoReport]:
+    """Re-run a pipeline's summaries over stored frame results, without decoding again.
+
+    ``frames``: :class:`FrameResult` values of one video (named ``video``), or
+    ``(video, FrameResult)`` pairs, e.g. what ``videopipe.results.read_frames`` gives
+    back from a results file; each video's frames in frame order, videos one after
+    another. Returns one :class:`VideoReport` per video, in order (``info`` is ``None``:
+    no file is opened). ``runner`` says which reducers the pipeline's nodes have
+    (default: a :class:`DagPipelineRunner` over the pipeline library); ``max_gap`` as in
+    :meth:`VideoFilePipelineService.report`. Streams: memory grows with the reports only.
+    """
+    source = runner if runner is not None else DagPipelineRunner()
+    reducers = runner_reducers(source, pipeline_id, max_gap=max_gap)  # check the arguments once
+    reports: list[VideoReport] = []
+    builder: ReportBuilder | None = None
+    for item in frames:
+        name, result = item if isinstance(item, tuple) else (video, item)
+        if builder is None or name != builder.video:
+            if builder is not None:
+                reports.append(builder.report())
+                reducers = runner_reducers(source, pipeline_id, max_gap=max_gap)
+            builder = ReportBuilder(name, pipeline_id, reducers)
+        builder.add(result)
+    if builder is not None:
+        reports.append(builder.report())
+    return reports

@@ -108,7 +108,7 @@ def test_on_error_skip_records_the_failed_frame_and_goes_on(
         "4",
         "--on-error",
         "skip",
-        "--summary",
+        "--stats",
         env={"VIDEOPIPE_CONFIG": str(config)},
     )
     assert done.returncode == 0, done.stderr

@@ -69,20 +69,31 @@ def test_a_piped_run_has_no_progress_and_no_summary(indexed_video: Path, tmp_pat
     assert done.returncode == 0
     assert done.stdout == ""
     assert done.stderr == ""
-    forced = videopipe("run", str(indexed_video), "-p", "motion", "-o", str(output), "--summary")
-    (summary,) = forced.stderr.splitlines()
+    forced = videopipe("run", str(indexed_video), "-p", "motion", "-o", str(output), "--stats")
+    summary, *table = forced.stderr.splitlines()
     assert summary.startswith("videopipe: 30 frames of 1 video in ")
     assert f"30 lines written to {output}" in summary
     assert "\x1b" not in forced.stderr  # plain text, no terminal codes
+    assert any("motion" in row and "intervals" in row for row in table), table
 
 
-def test_no_summary_silences_a_terminal_summary(indexed_video: Path) -> None:
+def test_no_stats_silences_a_terminal_summary(indexed_video: Path) -> None:
     code, _, terminal = run_with_terminal_stderr(
-        "run", str(indexed_video), "-p", "demo", "--env", "test", "--no-summary"
+        "run", str(indexed_video), "-p", "motion", "--no-stats"
     )
     assert code == 0
     assert "30/30" in terminal
     assert "videopipe: 30 frames" not in terminal
+    assert "intervals" not in terminal  # nor the summary table
+
+
+def test_a_terminal_run_ends_with_the_summary_table(indexed_video: Path) -> None:
+    code, _, terminal = run_with_terminal_stderr("run", str(indexed_video), "-p", "motion")
+    assert code == 0
+    assert "videopipe: 30 frames" in terminal
+    header = next(line for line in terminal.splitlines() if "skipped" in line)
+    assert all(column in header for column in ("video", "frames", "node", "summary"))
+    assert any("motion" in line and "intervals" in line for line in terminal.splitlines())
 
 
 def test_lines_printed_to_the_terminal_replace_the_bar(indexed_video: Path) -> None:

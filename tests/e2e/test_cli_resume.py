@@ -99,7 +99,7 @@ def test_several_videos_resume_skips_the_complete_ones(tmp_path: Path, clip: Pat
     assert interrupted.returncode == 130, interrupted.stderr
     assert output.read_bytes() == b"".join(expected.splitlines(keepends=True)[:54])
     resumed = videopipe(
-        *args, "-o", str(output), "--resume", "--summary", env=_failure_config(tmp_path, 0)
+        *args, "-o", str(output), "--resume", "--stats", env=_failure_config(tmp_path, 0)
     )
     assert resumed.returncode == 0, resumed.stderr
     assert output.read_bytes() == expected
@@ -201,7 +201,7 @@ def test_a_stateless_resume_continues_from_the_last_line_without_rerunning(
         "-o",
         str(output),
         "--resume",
-        "--summary",
+        "--stats",
         env={**env, "VIDEOPIPE_CONFIG": str(config)},
     )
     assert resumed.returncode == 0, resumed.stderr

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from videopipe.application.frames import build_payload
+from videopipe.application.report import ReportBuilder, ReportingStream, runner_reducers
 from videopipe.application.sequential import SequentialExecutor
 from videopipe.application.settings import (
     ERROR_POLICIES,
@@ -20,6 +21,7 @@ from videopipe.application.settings import (
 )
 from videopipe.application.work import ServiceWork, WorkOrder
 from videopipe.domain.model import Frame, FrameResult, FrameSelection, VideoInfo
+from videopipe.domain.report import VideoReport
 from videopipe.ports.closing import closed_after
 from videopipe.ports.encoding import ImageEncoder
 from videopipe.ports.executor import Executor
@@ -141,6 +143,42 @@ class VideoFilePipelineService:
         """
         self._check_pipeline_id(pipeline_id)
         return self._generate(pipeline_id, os.fspath(path), selection)
+
+    def report(
+        self, pipeline_id: str, path: str | os.PathLike[str], *, max_gap: int = 0
+    ) -> VideoReport:
+        """Run the pipeline on the file and return what it found: a :class:`VideoReport`.
+
+        The report holds the video's info, the frames processed, the frames skipped
+        (with their errors) and, per output node whose plugin declares a reducer, its
+        summary; intervals join across up to ``max_gap`` processed frames. A failure
+        propagates with ``exc.report`` (the frames before it). To also see each
+        frame's result as it comes, iterate :meth:`iter_report` instead.
+        """
+        stream = self.iter_report(pipeline_id, path, max_gap=max_gap)
+        with closed_after(stream):
+            for _ in stream:
+                pass
+        return stream.report
+
+    def iter_report(
+        self,
+        pipeline_id: str,
+        path: str | os.PathLike[str],
+        *,
+        max_gap: int = 0,
+        selection: FrameSelection | None = None,
+    ) -> ReportingStream:
+        """The per-frame stream (:meth:`iter_frame_results`) with its report alongside.
+
+        ``stream.report`` is the :class:`VideoReport` once the stream is exhausted.
+        """
+        self._check_pipeline_id(pipeline_id)
+        reducers = runner_reducers(self.runner, pipeline_id, max_gap=max_gap)
+        video = os.fspath(path)
+        builder = ReportBuilder(video, pipeline_id, reducers)
+        results = self.iter_frame_results(pipeline_id, video, selection=selection)
+        return ReportingStream(results, builder, info=lambda: self.video_info(video))
 
     def _generate(
         self, pipeline_id: str, path: str, selection: FrameSelection | None

@@ -50,6 +50,7 @@ from videopipe.cli.results import (
     plan_resume,
 )
 from videopipe.cli.resume import resumed_results
+from videopipe.cli.summary import RunSummaries, summary_options, summary_table
 from videopipe.container import Container, create_container
 from videopipe.domain.errors import VideoFileNotFoundError
 from videopipe.domain.model import FrameSelection
@@ -73,6 +74,7 @@ class _Tally:
     errors: int = 0
     videos: int = 0
     skipped_videos: int = 0
+    summaries: RunSummaries | None = None
 
 
 def _selected(frame_count: int | None, selection: FrameSelection) -> int | None:
@@ -159,11 +161,7 @@ def _check_paths(videos: Sequence[str], output: str | None, annotate: str | None
 )
 @decoder_option
 @executor_options
-@click.option(
-    "--summary/--no-summary",
-    default=None,
-    help="Print a summary line on stderr at the end (default: only when stderr is a terminal).",
-)
+@summary_options
 @debug_option
 def run_command(
     *,
@@ -179,14 +177,17 @@ def run_command(
     decoder: str | None,
     executor: str | None,
     workers: int | None,
-    summary: bool | None,
+    summary_file: str | None,
+    max_gap: int,
+    stats: bool | None,
 ) -> int:
     """Run pipeline ID over each VIDEO, in order.
 
     Prints one JSON line per processed frame, as soon as it is produced, to stdout or
     to --output: {"video", "frame_index", "timestamp", "result"}, plus "error" for a
     frame skipped with --on-error skip. On a terminal, a progress bar and a summary go
-    to stderr; when piped, stdout holds nothing but JSON lines and stderr stays quiet
+    to stderr, and a table of what each video holds (its summaries, also written by
+    --summary FILE); when piped, stdout holds nothing but JSON lines and stderr stays quiet
     unless something fails.
     """
     if resume and output is None:
@@ -223,6 +224,12 @@ def run_command(
     )
     tally = _Tally()
     on_terminal = stderr_is_terminal()
+    stats = stats if stats is not None else on_terminal
+    if summary_file is not None or stats:
+        resumed = output if plan is not None else None
+        tally.summaries = RunSummaries(
+            service, pipeline, videos, summary_file, max_gap, rebuild_from=resumed
+        )
     # Lines printed to the same terminal would tear the bar: then the lines are the progress.
     show_progress = on_terminal and not (output is None and _stdout_is_terminal())
     started = time.monotonic()
@@ -231,6 +238,7 @@ def run_command(
         with (
             annotation_of(service, videos[0], annotate) as annotation,
             _progress(show_progress) as progress,
+            tally.summaries or contextlib.nullcontext(),
         ):
             if plan is None and annotation is None and _spreads_videos(service, videos):
                 _run_together(service, pipeline, videos, sink=sink, progress=progress, tally=tally)
@@ -251,8 +259,10 @@ def run_command(
                 )
     finally:
         sink.close()
-        if summary or (summary is None and on_terminal):
+        if stats:
             _print_summary(tally, time.monotonic() - started, output, annotate)
+            if tally.summaries is not None and any(r.summaries for r in tally.summaries.reports):
+                stderr_console().print(summary_table(tally.summaries.reports))
     return EXIT_OK
 
 
@@ -311,6 +321,8 @@ def _run_together(
                 else:
                     tasks[video] = TaskID(0)
             sink.write(encode_line(video, item))
+            if tally.summaries is not None:
+                tally.summaries.add(video, item)
             tally.frames += 1
             tally.written += 1
             if item.error is not None:
@@ -351,6 +363,8 @@ def _run_video(
             if check is None or not check.already_written(item, line):
                 sink.write(line)
                 tally.written += 1
+            if tally.summaries is not None:
+                tally.summaries.add(video, item)
             if task is not None and progress is not None:
                 progress.advance(task)
         if check is not None:

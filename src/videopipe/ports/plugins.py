@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from videopipe.domain.model import FrameSize
+from videopipe.ports.summaries import Reducer
 
 _NO_DEFAULT: Any = object()
 
@@ -84,6 +85,8 @@ class Plugin(ABC):
       command, when one is missing. Import such modules inside :meth:`setup` or
       :meth:`process`, never at the top of the plugin's module: the module is imported
       before ``requires`` is checked.
+    - :meth:`reducer`: how the node's per-frame outputs fold into a per-video summary
+      (``None``, the default: the node has no summary).
 
     One instance serves one node; :meth:`setup` runs once before the first frame
     (load models there), :meth:`close` once at the end.
@@ -122,6 +125,16 @@ class Plugin(ABC):
 
         A pipeline without a ``frame:`` key has its frames decoded at this size when
         every node reading ``frame.image`` declares the same one.
+        """
+        return None
+
+    @classmethod
+    def reducer(cls, params: Mapping[str, Any], *, max_gap: int = 0) -> Reducer | None:
+        """A fresh :class:`~videopipe.ports.summaries.Reducer` for a node with ``params``.
+
+        It is fed the node's outputs frame after frame and answers the node's summary in
+        the video's report; ``max_gap`` is how many processed frames an interval may
+        skip and still be one. ``None`` (the default): the node has no summary.
         """
         return None
 

@@ -18,8 +18,10 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
+from videopipe.adapters.summaries import code_intervals, marker_intervals
 from videopipe.domain.errors import MissingDependencyError
 from videopipe.ports.plugins import FrameContext, HistoryEntry, Param, Plugin
+from videopipe.ports.summaries import Reducer
 
 QRBackend = Literal["zxing", "opencv_aruco", "opencv"]
 QRFormat = Literal["QRCode", "MicroQRCode", "RMQRCode"]
@@ -146,6 +148,11 @@ class QRDecode(Plugin):
         ),
     }
     requires = {"zxingcpp": "qr"}
+
+    @classmethod
+    def reducer(cls, params: Mapping[str, Any], *, max_gap: int = 0) -> Reducer:
+        """The node's summary: per payload its intervals."""
+        return code_intervals(max_gap)
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -275,6 +282,11 @@ class ArucoMarkers(Plugin):
         ),
     }
     requires = {"cv2": "opencv"}
+
+    @classmethod
+    def reducer(cls, params: Mapping[str, Any], *, max_gap: int = 0) -> Reducer:
+        """The node's summary: per marker id its intervals."""
+        return marker_intervals(max_gap)
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)

@@ -22,7 +22,9 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import AfterValidator, Field
 
+from videopipe.adapters.summaries import label_intervals
 from videopipe.ports.plugins import FrameContext, HistoryEntry, Param, Plugin
+from videopipe.ports.summaries import Reducer
 
 FACE_CASCADE = "haarcascade_frontalface_default.xml"
 """The frontal-face cascade in ``cv2.data.haarcascades``."""
@@ -183,6 +185,11 @@ class FaceDetect(Plugin):
     }
     requires = {"cv2": "opencv"}
 
+    @classmethod
+    def reducer(cls, params: Mapping[str, Any], *, max_gap: int = 0) -> Reducer:
+        """The node's summary: per label counts and intervals."""
+        return label_intervals(max_gap)
+
     def setup(self) -> None:
         """Load the cascade (once per run)."""
         cv2 = _opencv()
@@ -272,6 +279,11 @@ class PersonDetect(Plugin):
         "image_scale": Param(ImageScale, 1.0, IMAGE_SCALE_HELP),
     }
     requires = {"cv2": "opencv"}
+
+    @classmethod
+    def reducer(cls, params: Mapping[str, Any], *, max_gap: int = 0) -> Reducer:
+        """The node's summary: per label counts and intervals."""
+        return label_intervals(max_gap)
 
     def setup(self) -> None:
         """Build the HOG descriptor with OpenCV's default people detector (once per run)."""

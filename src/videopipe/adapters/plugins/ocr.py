@@ -15,7 +15,9 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
+from videopipe.adapters.summaries import text_intervals
 from videopipe.ports.plugins import FrameContext, HistoryEntry, Param, Plugin
+from videopipe.ports.summaries import Reducer
 
 MODEL_TASKS = ("det", "rec", "cls")
 
@@ -110,6 +112,11 @@ class Ocr(Plugin):
         "threads": Param(int | None, None, "onnxruntime intra-op threads; default: all cores"),
     }
     requires = {"rapidocr": "ocr", "onnxruntime": "ocr"}
+
+    @classmethod
+    def reducer(cls, params: Mapping[str, Any], *, max_gap: int = 0) -> Reducer:
+        """The node's summary: distinct texts with their intervals."""
+        return text_intervals(max_gap)
 
     def setup(self) -> None:
         """Create the RapidOCR engine from the shipped models and load them."""

@@ -26,7 +26,9 @@ import numpy.typing as npt
 from PIL import Image
 from pydantic import AfterValidator
 
+from videopipe.adapters.summaries import label_intervals
 from videopipe.ports.plugins import FrameContext, HistoryEntry, Param, Plugin
+from videopipe.ports.summaries import Reducer
 
 try:  # OpenCV resizes faster; Pillow is the fallback
     import cv2 as _cv2_module
@@ -227,6 +229,11 @@ class OnnxDetect(Plugin):
         "threads": Param(int | None, None, "onnxruntime intra-op threads; default: all cores"),
     }
     requires = {"onnxruntime": "onnx"}
+
+    @classmethod
+    def reducer(cls, params: Mapping[str, Any], *, max_gap: int = 0) -> Reducer:
+        """The node's summary: per label counts and intervals."""
+        return label_intervals(max_gap)
 
     def setup(self) -> None:
         """Open the model in an onnxruntime CPU session and read its input."""

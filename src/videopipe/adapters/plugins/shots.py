@@ -15,8 +15,10 @@ from typing import Any
 
 from videopipe.adapters.plugins import shot_evidence as evidence
 from videopipe.adapters.plugins.shot_features import signature
+from videopipe.adapters.summaries import SceneList
 from videopipe.domain.model import FrameResult
 from videopipe.ports.plugins import FrameContext, HistoryEntry, Param, Plugin
+from videopipe.ports.summaries import Reducer
 
 DISSOLVE_LAGS = (3, 4, 5, 6, 8, 10, 13, 17, 22, 28)
 """How far back a dissolve's first frame may be (frames), shortest first."""
@@ -127,6 +129,11 @@ class ShotBoundary(Plugin):
     }
     history = 10
     recurrent = False  # reads the evidence (inputs) of the entries it is shown only
+
+    @classmethod
+    def reducer(cls, params: Mapping[str, Any], *, max_gap: int = 0) -> Reducer:
+        """The node's summary: scene list."""
+        return SceneList()
 
     def process(
         self, inputs: Mapping[str, Any], context: FrameContext, history: Sequence[HistoryEntry] = ()

@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 
 from videopipe.adapters.plugins.image import luminance
+from videopipe.adapters.summaries import MotionIntervals, SceneList
 from videopipe.ports.plugins import FrameContext, HistoryEntry, Param, Plugin
+from videopipe.ports.summaries import Reducer
 
 
 class Motion(Plugin):
@@ -34,6 +36,11 @@ class Motion(Plugin):
         "threshold": Param(float, 25.0, "luma change (0..255) that counts as a moved pixel"),
         "min_fraction": Param(float, 0.001, "fraction of moved pixels that counts as motion"),
     }
+
+    @classmethod
+    def reducer(cls, params: Mapping[str, Any], *, max_gap: int = 0) -> Reducer:
+        """The node's summary: motion intervals."""
+        return MotionIntervals(max_gap)
 
     def process(
         self, inputs: Mapping[str, Any], context: FrameContext, history: Sequence[HistoryEntry] = ()
@@ -70,6 +77,11 @@ class SceneChange(Plugin):
     recurrent = False  # reads history[-1].inputs only
     outputs = {"score": "0 (same) .. 1 (disjoint) histogram distance", "cut": "score > threshold"}
     params = {"threshold": Param(float, 0.4, "score above which the frame starts a new scene")}
+
+    @classmethod
+    def reducer(cls, params: Mapping[str, Any], *, max_gap: int = 0) -> Reducer:
+        """The node's summary: scene list."""
+        return SceneList()
 
     @staticmethod
     def _histogram(image: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:

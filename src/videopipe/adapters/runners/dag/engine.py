@@ -2,7 +2,7 @@
 
 Over 300 lines because the runner is one object that owns each thread's plugin
 instances and history and answers the capabilities executors and the service ask of a
-pipeline (its history, its frame size); the pieces that need none of that state (JSON
+pipeline (its history, its frame size, its reducers); the pieces that need none of that state (JSON
 values, mapping pixels back to the video's, spec loading) are in their own modules.
 """
 
@@ -19,9 +19,11 @@ import numpy as np
 from videopipe.adapters.runners.dag.geometry import to_source_pixels
 from videopipe.adapters.runners.dag.library import PipelineLibrary
 from videopipe.adapters.runners.dag.spec import FRAME, Pipeline
+from videopipe.adapters.summaries import check_max_gap
 from videopipe.domain.errors import PluginError
 from videopipe.domain.model import FrameSize
 from videopipe.ports.plugins import FrameContext, HistoryEntry, Plugin
+from videopipe.ports.summaries import Reducer
 from videopipe.ports.work import UNBOUNDED_HISTORY
 
 
@@ -241,6 +243,21 @@ class DagPipelineRunner:
         with that many frames so that its results are those of a sequential run.
         """
         return pipeline_history(self.library.load(pipeline_id))
+
+    def reducers(self, pipeline_id: str, *, max_gap: int = 0) -> dict[str, Reducer]:
+        """Fresh reducers of ``pipeline_id``'s output nodes whose plugin declares one.
+
+        (:class:`~videopipe.ports.summaries.SummarizingRunner`; see ``Plugin.reducer``.)
+        """
+        check_max_gap(max_gap)
+        pipeline = self.library.load(pipeline_id)
+        found: dict[str, Reducer] = {}
+        for node_id in pipeline.outputs:
+            node = pipeline.nodes[node_id]
+            reducer = node.plugin.reducer(node.params, max_gap=max_gap)
+            if reducer is not None:
+                found[node_id] = reducer
+        return found
 
     def _call(
         self, run: _Run, node_id: str, inputs: dict[str, Any], context: FrameContext
