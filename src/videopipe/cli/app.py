@@ -110,6 +110,18 @@ def stderr_is_terminal() -> bool:
         return False
 
 
+def at_least_one_frame(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    """A frame count option's check: 0 would be a run that silently does nothing."""
+    if value is not None and value < 1:
+        raise click.BadParameter(
+            f"must be a whole number >= 1, not {value} (a run of no frames would do "
+            "nothing and succeed)",
+            ctx=ctx,
+            param=param,
+        )
+    return value
+
+
 class Settings:
     """Process-wide switches set by options (``--debug``)."""
 

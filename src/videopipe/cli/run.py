@@ -35,6 +35,7 @@ from videopipe.cli.app import (
     EXIT_OK,
     InvalidUsageError,
     app,
+    at_least_one_frame,
     debug_option,
     decoder_option,
     env_option,
@@ -42,6 +43,7 @@ from videopipe.cli.app import (
     stderr_console,
     stderr_is_terminal,
 )
+from videopipe.cli.pipeline_choice import PIPELINE_HELP, chosen_pipeline, pipeline_path_option
 from videopipe.cli.results import (
     LineSink,
     ResumePlan,
@@ -111,7 +113,8 @@ def _check_paths(videos: Sequence[str], output: str | None, annotate: str | None
     short_help="Run a pipeline over videos; one JSON line per processed frame.",
 )
 @click.argument("videos", metavar="VIDEO...", nargs=-1, required=True)
-@click.option("--pipeline", "-p", required=True, metavar="ID", help="Pipeline id.")
+@click.option("--pipeline", "-p", required=True, metavar="ID|FILE", help=PIPELINE_HELP)
+@pipeline_path_option
 @click.option(
     "--stride",
     type=click.IntRange(min=1),
@@ -121,7 +124,8 @@ def _check_paths(videos: Sequence[str], output: str | None, annotate: str | None
 )
 @click.option(
     "--max-frames",
-    type=click.IntRange(min=0),
+    type=int,
+    callback=at_least_one_frame,
     default=None,
     metavar="N",
     help="Process at most N frames of each video.",
@@ -169,6 +173,7 @@ def run_command(
     *,
     videos: tuple[str, ...],
     pipeline: str,
+    pipeline_paths: tuple[str, ...],
     stride: int | None,
     max_frames: int | None,
     env: str | None,
@@ -181,7 +186,7 @@ def run_command(
     workers: int | None,
     summary: bool | None,
 ) -> int:
-    """Run pipeline ID over each VIDEO, in order.
+    """Run pipeline ID (or the pipeline FILE) over each VIDEO, in order.
 
     Prints one JSON line per processed frame, as soon as it is produced, to stdout or
     to --output: {"video", "frame_index", "timestamp", "result"}, plus "error" for a
@@ -212,6 +217,7 @@ def run_command(
     container = create_container(env, overrides=overrides)
     service = container.video_service()
     _check_paths(videos, output, annotate)
+    pipeline = chosen_pipeline(container, pipeline, pipeline_paths)
     _load_pipeline(container, pipeline)
     plan = plan_resume(output, videos) if resume and output is not None else None
     if plan is not None and output is not None:
