@@ -81,7 +81,20 @@ def error_line(error: BaseException) -> str:
         return f"videopipe: error: {error.format_message()}"
     name = "" if isinstance(error, VideoPipeError) else f"{type(error).__name__}: "
     message = " ".join(str(error).split()) or type(error).__name__
-    return f"videopipe: error: {name}{message}"
+    where = _where_it_failed(error)
+    return f"videopipe: error: {name}{message}" + (f" ({where})" if where else "")
+
+
+FRAME_NOTE = "videopipe: raised by "
+"""How the note the library adds to a runner failure begins (application/frames.py)."""
+
+
+def _where_it_failed(error: BaseException) -> str:
+    """The library's note on a runner failure: the runner, pipeline, frame, time and file."""
+    for note in getattr(error, "__notes__", None) or ():
+        if isinstance(note, str) and note.startswith(FRAME_NOTE):
+            return " ".join(note.removeprefix("videopipe: ").split())
+    return ""
 
 
 def stderr_console() -> Console:

@@ -126,7 +126,7 @@ class PipelineLibrary:
             return path.stem
         if has_separator:
             raise PipelineSpecError(
-                f"pipeline {reference!r}",
+                repr(reference),
                 "no such pipeline file, and a pipeline id is a name (letters, digits, "
                 "'_', '-', '.'), never a path",
             )
