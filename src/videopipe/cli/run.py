@@ -27,6 +27,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from videopipe.adapters.executors._segmenting import estimate_frame_count
 from videopipe.adapters.executors.batch import run_batch
 from videopipe.api import VideoFilePipelineService
 from videopipe.application.settings import ERROR_POLICIES
@@ -54,7 +55,7 @@ from videopipe.cli.results import (
 from videopipe.cli.resume import resumed_results
 from videopipe.container import Container, create_container
 from videopipe.domain.errors import VideoFileNotFoundError
-from videopipe.domain.model import FrameSelection
+from videopipe.domain.model import FrameSelection, VideoInfo
 from videopipe.ports.closing import close_if_closeable, closed_after
 from videopipe.ports.executor import ManyVideoExecutor
 
@@ -77,8 +78,13 @@ class _Tally:
     skipped_videos: int = 0
 
 
-def _selected(frame_count: int | None, selection: FrameSelection) -> int | None:
-    """How many frames of a video with ``frame_count`` frames the selection picks."""
+def _selected(info: VideoInfo, selection: FrameSelection) -> int | None:
+    """How many frames of the video the selection picks (the progress bar's total).
+
+    From the frame count the container declares, else the segment planner's estimate
+    (duration x frame rate: MKV, MPEG-TS); ``None`` when neither is known.
+    """
+    frame_count = estimate_frame_count(info)
     if frame_count is None:
         return selection.count
     stop = frame_count if selection.stop is None else min(frame_count, selection.stop)
@@ -312,7 +318,7 @@ def _run_together(
             if video not in tasks:
                 tally.videos += 1
                 if progress is not None:
-                    total = _selected(service.video_info(video).frame_count, service.selection)
+                    total = _selected(service.video_info(video), service.selection)
                     tasks[video] = progress.add_task(os.path.basename(video), total=total)
                 else:
                     tasks[video] = TaskID(0)
@@ -343,7 +349,8 @@ def _run_video(
     tally.resumed += 0 if plan is None else plan.lines_of(video)
     task = None
     if progress is not None:
-        total = _selected(service.video_info(video).frame_count, service.selection)
+        info = service.video_info(video)
+        total = _selected(info, service.selection)
         task = progress.add_task(os.path.basename(video), total=total, completed=already)
     tally.videos += 1
     try:
@@ -361,6 +368,10 @@ def _run_video(
                 progress.advance(task)
         if check is not None:
             check.finish()
+        if task is not None and progress is not None and info.frame_count is None:
+            # The total was an estimate: the bar ends at the frames there were.
+            done = next(each.completed for each in progress.tasks if each.id == task)
+            progress.update(task, total=done)
     finally:
         close_if_closeable(results)  # stops the decoder at once (Ctrl-C, a failure, a closed pipe)
 
