@@ -95,10 +95,11 @@ class PipelineLibrary:
     def add_directories(self, directories: Sequence[str | os.PathLike[str]]) -> None:
         """Search ``directories`` too: after the shipped pipelines, before the others."""
         position = 1 if self.directories[:1] == [SHIPPED_PIPELINES] else 0
-        added = [Path(directory) for directory in directories]
-        self.directories[position:position] = [
-            directory for directory in added if directory not in self.directories
-        ]
+        added: list[Path] = []
+        for directory in map(Path, directories):
+            if directory not in self.directories and directory not in added:
+                added.append(directory)
+        self.directories[position:position] = added
 
     def resolve(self, reference: str) -> str:
         """The pipeline id ``reference`` names: an id, or a pipeline file (its id is its stem).
