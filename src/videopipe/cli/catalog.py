@@ -218,7 +218,7 @@ def pipelines_validate(
     Checks the schema, each plugin's name, parameter names, types and combinations,
     input bindings, cycles and the extras the plugins need. Prints one line per file:
     "ok" on stdout, or the problem on stderr; exits 4 if any file is invalid. A FILE
-    that is not an existing file is taken as a pipeline id on the search path.
+    that is a name only (no path, no .yaml) is taken as a pipeline id on the search path.
     """
     container = create_container(env)
     library = container.pipeline_library()
@@ -226,7 +226,7 @@ def pipelines_validate(
     failed = False
     for path in files:
         try:
-            if os.path.isfile(path):
+            if os.path.exists(path) or path.endswith((".yaml", ".yml")) or os.sep in path:
                 pipeline = library.load_file(path)
             else:
                 pipeline = library.load(chosen_pipeline(container, path))
