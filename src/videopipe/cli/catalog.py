@@ -1,4 +1,8 @@
-"""``videopipe probe``, ``videopipe pipelines ...`` and ``videopipe plugins list``."""
+"""``videopipe probe``, ``videopipe pipelines ...`` and ``videopipe plugins list``.
+
+Over 300 lines because it holds five small read-only commands (each its options, its
+table and its JSON form), which read best side by side.
+"""
 
 from __future__ import annotations
 
