@@ -157,9 +157,7 @@ def test_plugins_list_shows_each_plugins_parameters_and_third_party_ones(
 
 
 def test_bench_measures_decoders_and_pipelines_on_a_generated_video() -> None:
-    done = videopipe(
-        "bench", "--frames", "15", "--size", "64x48", "-p", "motion", "-p", "nope", "--json"
-    )
+    done = videopipe("bench", "--frames", "15", "--size", "64x48", "-p", "motion", "--json")
     assert done.returncode == 0, done.stderr
     rows = {row["what"]: row for row in json.loads(done.stdout)}
     decode = rows[f"decode ({DEFAULT_DECODER})"]
@@ -167,7 +165,10 @@ def test_bench_measures_decoders_and_pipelines_on_a_generated_video() -> None:
     assert decode["fps"] > 0
     assert rows["pipeline motion (dag runner)"]["frames"] == 15
     assert rows["pipeline motion (dag runner)"]["ratio"] > 0
-    assert "Pipeline not found" in rows["pipeline nope (dag runner)"]["status"]
+    unknown = videopipe("bench", "--frames", "15", "-p", "motion", "-p", "nope")
+    assert unknown.returncode == 4  # nothing measured: a name to correct first
+    assert unknown.stdout == ""
+    assert unknown.stderr.startswith("videopipe: error: Pipeline not found: 'nope'.")
 
 
 def test_bench_on_a_given_video_prints_a_table(tmp_path: Path) -> None:

@@ -5,14 +5,20 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.helpers import clean_env, script, videopipe
+from videopipe.testing.media import make_video
 
 
-def run_with_terminal_stderr(*args: str, stdout_too: bool = False) -> tuple[int, str, str]:
+def run_with_terminal_stderr(
+    *args: str, stdout_too: bool = False, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
     """Run the script with stderr on a pseudo-terminal and stdout on a pipe (or on it too)."""
     controller, terminal = pty.openpty()
     try:
@@ -20,7 +26,7 @@ def run_with_terminal_stderr(*args: str, stdout_too: bool = False) -> tuple[int,
             [script(), *args],
             stdout=terminal if stdout_too else subprocess.PIPE,
             stderr=terminal,
-            env=clean_env({"TERM": "xterm", "COLUMNS": "120"}),
+            env=clean_env({"TERM": "xterm", "COLUMNS": "120", **(env or {})}),
         )
         os.close(terminal)
         terminal = -1
@@ -104,3 +110,29 @@ def test_lines_printed_to_the_terminal_replace_the_bar(indexed_video: Path) -> N
     assert terminal.count('{"video": ') == 30
     assert "ETA" not in terminal
     assert "videopipe: 30 frames of 1 video in " in terminal
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".ts"])
+def test_a_container_without_a_frame_count_gets_an_estimated_total_and_eta(
+    tmp_path: Path, suffix: str
+) -> None:
+    video = make_video(tmp_path / f"no-count{suffix}", frames=30, width=64, height=48)
+    assert videopipe("probe", str(video), "--json").stdout.count('"frame_count": null') == 1
+    config = tmp_path / "slow.yaml"  # slow enough for the bar to be drawn mid-run
+    config.write_text("runner: latency\nrunners:\n  latency: {latency_seconds: 0.06}\n")
+    code, _, terminal = run_with_terminal_stderr(
+        "run",
+        str(video),
+        "-p",
+        "demo",
+        "--executor",
+        "sequential",
+        env={"VIDEOPIPE_CONFIG": str(config)},
+    )
+    assert code == 0, terminal
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal)
+    # Mid-run the bar has the estimated total (duration x fps = 30) and a time left.
+    assert re.search(r"\b([1-9]|1\d|2\d)/30\b", plain), plain
+    assert re.search(r"ETA 0:00:0[1-9]", plain), plain
+    assert "30/30" in terminal
+    assert "/?" not in terminal

@@ -17,6 +17,7 @@ from types import FrameType
 
 import click
 
+from videopipe.adapters.quiet import libraries_quieted
 from videopipe.cli import bench, catalog, run  # noqa: F401 - registers the commands
 from videopipe.cli.app import (
     EXIT_CLUSTER,
@@ -56,9 +57,14 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - a code pe
     """Entry point of the ``videopipe`` console script and of ``python -m videopipe``."""
     Settings.debug = False
     arguments = list(sys.argv[1:] if argv is None else argv)
+    options = arguments[: arguments.index("--")] if "--" in arguments else arguments
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        with app.make_context("videopipe", arguments) as context:
+        # Other libraries' log lines and warnings reach stderr only with --debug.
+        with (
+            libraries_quieted("--debug" not in options),
+            app.make_context("videopipe", arguments) as context,
+        ):
             code = app.invoke(context)
         return code if isinstance(code, int) else EXIT_OK
     except click.exceptions.Exit as done:

@@ -81,7 +81,20 @@ def error_line(error: BaseException) -> str:
         return f"videopipe: error: {error.format_message()}"
     name = "" if isinstance(error, VideoPipeError) else f"{type(error).__name__}: "
     message = " ".join(str(error).split()) or type(error).__name__
-    return f"videopipe: error: {name}{message}"
+    where = _where_it_failed(error)
+    return f"videopipe: error: {name}{message}" + (f" ({where})" if where else "")
+
+
+FRAME_NOTE = "videopipe: raised by "
+"""How the note the library adds to a runner failure begins (application/frames.py)."""
+
+
+def _where_it_failed(error: BaseException) -> str:
+    """The library's note on a runner failure: the runner, pipeline, frame, time and file."""
+    for note in getattr(error, "__notes__", None) or ():
+        if isinstance(note, str) and note.startswith(FRAME_NOTE):
+            return " ".join(note.removeprefix("videopipe: ").split())
+    return ""
 
 
 def stderr_console() -> Console:
@@ -108,6 +121,18 @@ def stderr_is_terminal() -> bool:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def at_least_one_frame(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    """A frame count option's check: 0 would be a run that silently does nothing."""
+    if value is not None and value < 1:
+        raise click.BadParameter(
+            f"must be a whole number >= 1, not {value} (a run of no frames would do "
+            "nothing and succeed)",
+            ctx=ctx,
+            param=param,
+        )
+    return value
 
 
 class Settings:

@@ -7,7 +7,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import click
@@ -20,11 +20,13 @@ from videopipe.cli.app import (
     InvalidUsageError,
     add_text_row,
     app,
+    at_least_one_frame,
     debug_option,
     env_option,
     executor_options,
     stdout_console,
 )
+from videopipe.cli.pipeline_choice import chosen_pipeline, pipeline_path_option
 from videopipe.container import create_container
 from videopipe.domain.errors import VideoPipeError
 from videopipe.domain.model import Frame, FrameResult, FrameSelection
@@ -82,13 +84,28 @@ def _decode(env: str | None, decoder: str, video: str, frames: int) -> Measureme
     return _timed(what, decoded())
 
 
+def _check_pipelines(env: str | None, pipelines: Sequence[str], directories: Sequence[str]) -> None:
+    """Fail (exit 4) before measuring when a pipeline asked for does not load here."""
+    container = create_container(env, overrides={"runner": "dag"})
+    for reference in pipelines:
+        container.pipeline_library().load(chosen_pipeline(container, reference, directories))
+
+
 def _pipeline(
-    env: str | None, pipeline: str, video: str, frames: int, scheduling: Mapping[str, object]
+    env: str | None,
+    reference: str,
+    video: str,
+    frames: int,
+    *,
+    scheduling: Mapping[str, object],
+    directories: Sequence[str] = (),
 ) -> Measurement:
-    what = f"pipeline {pipeline} (dag runner)"
     overrides = {"runner": "dag", "max_frames": frames, **scheduling}
     container = create_container(env, overrides=overrides)
+    what = f"pipeline {reference} (dag runner)"
     try:
+        pipeline = chosen_pipeline(container, reference, directories)
+        what = f"pipeline {pipeline} (dag runner)"
         container.pipeline_library().load(pipeline)
     except VideoPipeError as exc:
         return Measurement(what, 0, 0.0, " ".join(str(exc).split()))
@@ -111,7 +128,8 @@ def _size(text: str) -> tuple[int, int]:
 @click.argument("video", metavar="[VIDEO]", required=False)
 @click.option(
     "--frames",
-    type=click.IntRange(min=1),
+    type=int,
+    callback=at_least_one_frame,
     default=200,
     show_default=True,
     metavar="N",
@@ -129,9 +147,11 @@ def _size(text: str) -> tuple[int, int]:
     "-p",
     "pipelines",
     multiple=True,
-    metavar="ID",
-    help=f"Pipeline to measure (repeatable; default: {', '.join(DEFAULT_PIPELINES)}).",
+    metavar="ID|FILE",
+    help=f"Pipeline to measure, by id or YAML file (repeatable; default: "
+    f"{', '.join(DEFAULT_PIPELINES)}). One that does not load here fails the command (exit 4).",
 )
+@pipeline_path_option
 @click.option(
     "--decoder",
     "decoders",
@@ -149,6 +169,7 @@ def bench_command(
     frames: int,
     size: str,
     pipelines: tuple[str, ...],
+    pipeline_paths: tuple[str, ...],
     decoders: tuple[str, ...],
     as_json: bool,
     executor: str | None,
@@ -163,6 +184,7 @@ def bench_command(
     run each, so expect some noise.
     """
     width, height = _size(size)
+    _check_pipelines(env, pipelines, pipeline_paths)
     chosen = list(decoders) or available_decoders()
     with tempfile.TemporaryDirectory(prefix="videopipe-bench-") as scratch:
         if video is None:
@@ -174,7 +196,9 @@ def bench_command(
             if value is not None
         }
         rows += [
-            _pipeline(env, pipeline, video, frames, scheduling)
+            _pipeline(
+                env, pipeline, video, frames, scheduling=scheduling, directories=pipeline_paths
+            )
             for pipeline in (pipelines or DEFAULT_PIPELINES)
         ]
     measured = [row for row in rows if row.status == "ok" and row.fps > 0]

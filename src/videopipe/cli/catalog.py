@@ -1,4 +1,8 @@
-"""``videopipe probe``, ``videopipe pipelines ...`` and ``videopipe plugins list``."""
+"""``videopipe probe``, ``videopipe pipelines ...`` and ``videopipe plugins list``.
+
+Over 300 lines because it holds five small read-only commands (each its options, its
+table and its JSON form), which read best side by side.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from videopipe.cli.app import (
     error_line,
     stdout_console,
 )
+from videopipe.cli.pipeline_choice import chosen_pipeline, pipeline_path_option
 from videopipe.container import create_container
 from videopipe.domain.errors import PipelineSpecError, VideoPipeError
 from videopipe.ports.plugins import Plugin
@@ -181,17 +186,22 @@ def _print_pipeline(facts: dict[str, Any]) -> None:
 
 
 @pipelines_group.command("show", short_help="A pipeline's nodes, plugins, inputs and parameters.")
-@click.argument("pipeline_id", metavar="ID")
+@click.argument("pipeline_id", metavar="ID|FILE")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@pipeline_path_option
 @env_option
 @debug_option
-def pipelines_show(pipeline_id: str, as_json: bool, env: str | None) -> int:
-    """Load pipeline ID and show its nodes in the order they run.
+def pipelines_show(
+    pipeline_id: str, as_json: bool, pipeline_paths: tuple[str, ...], env: str | None
+) -> int:
+    """Load pipeline ID (or the pipeline FILE) and show its nodes in the order they run.
 
     Each node's plugin, where its inputs come from and its parameters (defaults
     filled in), and the pipeline's outputs and error policy.
     """
-    facts = _pipeline_facts(create_container(env).pipeline_library().load(pipeline_id))
+    container = create_container(env)
+    chosen = chosen_pipeline(container, pipeline_id, pipeline_paths)
+    facts = _pipeline_facts(container.pipeline_library().load(chosen))
     if as_json:
         _print_json(facts)
     else:
@@ -201,20 +211,29 @@ def pipelines_show(pipeline_id: str, as_json: bool, env: str | None) -> int:
 
 @pipelines_group.command("validate", short_help="Check pipeline files; exit 4 if one is invalid.")
 @click.argument("files", metavar="FILE...", nargs=-1, required=True)
+@pipeline_path_option
 @env_option
 @debug_option
-def pipelines_validate(files: tuple[str, ...], env: str | None) -> int:
-    """Validate each pipeline FILE as a run would load it.
+def pipelines_validate(
+    files: tuple[str, ...], pipeline_paths: tuple[str, ...], env: str | None
+) -> int:
+    """Validate each pipeline FILE (or pipeline id) as a run would load it.
 
     Checks the schema, each plugin's name, parameter names, types and combinations,
     input bindings, cycles and the extras the plugins need. Prints one line per file:
-    "ok" on stdout, or the problem on stderr; exits 4 if any file is invalid.
+    "ok" on stdout, or the problem on stderr; exits 4 if any file is invalid. A FILE
+    that is a name only (no path, no .yaml) is taken as a pipeline id on the search path.
     """
-    library = create_container(env).pipeline_library()
+    container = create_container(env)
+    library = container.pipeline_library()
+    library.add_directories(pipeline_paths)
     failed = False
     for path in files:
         try:
-            pipeline = library.load_file(path)
+            if os.path.exists(path) or path.endswith((".yaml", ".yml")) or os.sep in path:
+                pipeline = library.load_file(path)
+            else:
+                pipeline = library.load(chosen_pipeline(container, path))
         except VideoPipeError as exc:
             failed = True
             click.echo(error_line(exc), err=True)

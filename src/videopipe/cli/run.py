@@ -27,6 +27,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from videopipe.adapters.executors._segmenting import estimate_frame_count
 from videopipe.adapters.executors.batch import run_batch
 from videopipe.api import VideoFilePipelineService
 from videopipe.application.settings import ERROR_POLICIES
@@ -35,6 +36,7 @@ from videopipe.cli.app import (
     EXIT_OK,
     InvalidUsageError,
     app,
+    at_least_one_frame,
     debug_option,
     decoder_option,
     env_option,
@@ -42,6 +44,7 @@ from videopipe.cli.app import (
     stderr_console,
     stderr_is_terminal,
 )
+from videopipe.cli.pipeline_choice import PIPELINE_HELP, chosen_pipeline, pipeline_path_option
 from videopipe.cli.results import (
     LineSink,
     ResumePlan,
@@ -53,7 +56,7 @@ from videopipe.cli.resume import resumed_results
 from videopipe.cli.summary import RunSummaries, summary_options, summary_table
 from videopipe.container import Container, create_container
 from videopipe.domain.errors import VideoFileNotFoundError
-from videopipe.domain.model import FrameSelection
+from videopipe.domain.model import FrameSelection, VideoInfo
 from videopipe.ports.closing import close_if_closeable, closed_after
 from videopipe.ports.executor import ManyVideoExecutor
 
@@ -77,8 +80,13 @@ class _Tally:
     summaries: RunSummaries | None = None
 
 
-def _selected(frame_count: int | None, selection: FrameSelection) -> int | None:
-    """How many frames of a video with ``frame_count`` frames the selection picks."""
+def _selected(info: VideoInfo, selection: FrameSelection) -> int | None:
+    """How many frames of the video the selection picks (the progress bar's total).
+
+    From the frame count the container declares, else the segment planner's estimate
+    (duration x frame rate: MKV, MPEG-TS); ``None`` when neither is known.
+    """
+    frame_count = estimate_frame_count(info)
     if frame_count is None:
         return selection.count
     stop = frame_count if selection.stop is None else min(frame_count, selection.stop)
@@ -113,7 +121,8 @@ def _check_paths(videos: Sequence[str], output: str | None, annotate: str | None
     short_help="Run a pipeline over videos; one JSON line per processed frame.",
 )
 @click.argument("videos", metavar="VIDEO...", nargs=-1, required=True)
-@click.option("--pipeline", "-p", required=True, metavar="ID", help="Pipeline id.")
+@click.option("--pipeline", "-p", required=True, metavar="ID|FILE", help=PIPELINE_HELP)
+@pipeline_path_option
 @click.option(
     "--stride",
     type=click.IntRange(min=1),
@@ -123,7 +132,8 @@ def _check_paths(videos: Sequence[str], output: str | None, annotate: str | None
 )
 @click.option(
     "--max-frames",
-    type=click.IntRange(min=0),
+    type=int,
+    callback=at_least_one_frame,
     default=None,
     metavar="N",
     help="Process at most N frames of each video.",
@@ -167,6 +177,7 @@ def run_command(
     *,
     videos: tuple[str, ...],
     pipeline: str,
+    pipeline_paths: tuple[str, ...],
     stride: int | None,
     max_frames: int | None,
     env: str | None,
@@ -181,7 +192,7 @@ def run_command(
     max_gap: int,
     stats: bool | None,
 ) -> int:
-    """Run pipeline ID over each VIDEO, in order.
+    """Run pipeline ID (or the pipeline FILE) over each VIDEO, in order.
 
     Prints one JSON line per processed frame, as soon as it is produced, to stdout or
     to --output: {"video", "frame_index", "timestamp", "result"}, plus "error" for a
@@ -213,6 +224,7 @@ def run_command(
     container = create_container(env, overrides=overrides)
     service = container.video_service()
     _check_paths(videos, output, annotate)
+    pipeline = chosen_pipeline(container, pipeline, pipeline_paths)
     _load_pipeline(container, pipeline)
     plan = plan_resume(output, videos) if resume and output is not None else None
     if plan is not None and output is not None:
@@ -316,7 +328,7 @@ def _run_together(
             if video not in tasks:
                 tally.videos += 1
                 if progress is not None:
-                    total = _selected(service.video_info(video).frame_count, service.selection)
+                    total = _selected(service.video_info(video), service.selection)
                     tasks[video] = progress.add_task(os.path.basename(video), total=total)
                 else:
                     tasks[video] = TaskID(0)
@@ -349,7 +361,8 @@ def _run_video(
     tally.resumed += 0 if plan is None else plan.lines_of(video)
     task = None
     if progress is not None:
-        total = _selected(service.video_info(video).frame_count, service.selection)
+        info = service.video_info(video)
+        total = _selected(info, service.selection)
         task = progress.add_task(os.path.basename(video), total=total, completed=already)
     tally.videos += 1
     try:
@@ -369,6 +382,10 @@ def _run_video(
                 progress.advance(task)
         if check is not None:
             check.finish()
+        if task is not None and progress is not None and info.frame_count is None:
+            # The total was an estimate: the bar ends at the frames there were.
+            done = next(each.completed for each in progress.tasks if each.id == task)
+            progress.update(task, total=done)
     finally:
         close_if_closeable(results)  # stops the decoder at once (Ctrl-C, a failure, a closed pipe)
 

@@ -222,10 +222,18 @@ class MissingDependencyError(VideoPipeError, ImportError):
 class PipelineNotFoundError(VideoPipeError, FileNotFoundError):
     """No pipeline with that id is on the search path."""
 
-    def __init__(self, pipeline_id: str, known: list[str], searched: list[str]) -> None:
+    def __init__(
+        self,
+        pipeline_id: str,
+        known: list[str],
+        searched: list[str],
+        *,
+        message: str | None = None,
+    ) -> None:
         listing = ", ".join(known) if known else "none"
         super().__init__(
-            f"Pipeline not found: {pipeline_id!r}. Known pipelines: {listing} "
+            message
+            or f"Pipeline not found: {pipeline_id!r}. Known pipelines: {listing} "
             f"(searched: {', '.join(searched)})"
         )
         self.pipeline_id = pipeline_id

@@ -32,6 +32,7 @@ from videopipe.adapters.executors._segmenting import (
     pack_error,
     run_segment,
 )
+from videopipe.adapters.quiet import quiet_if_asked
 from videopipe.domain.errors import MissingDependencyError, VideoReadError
 from videopipe.domain.model import FrameResult
 
@@ -142,8 +143,11 @@ def in_dask_worker() -> bool:
 def prepare_worker(setup: WorkerSetup) -> None:
     """Set this worker process up as ``setup`` says, once per process (and per setup).
 
-    Does nothing outside a Dask worker's process.
+    Does nothing outside a Dask worker's process. Libraries are quieted as the client's
+    are (:func:`~videopipe.adapters.quiet.quiet_if_asked`) whatever ``setup`` says.
     """
+    if in_dask_worker():
+        quiet_if_asked()
     if not setup.enabled or (_DONE and _DONE[0] == setup) or not in_dask_worker():
         return
     with _LOCK:

@@ -27,6 +27,7 @@ from videopipe.adapters.executors._segmenting import (
     pack_error,
     run_segment,
 )
+from videopipe.adapters.quiet import quiet_if_asked
 from videopipe.domain.errors import ConfigurationError
 
 START_METHODS: tuple[str, ...] = ("forkserver", "spawn")
@@ -69,6 +70,7 @@ def worker_main(conn: Connection, tune_malloc: bool = True) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _raise_exit)
     _watch_parent(os.getppid())
+    quiet_if_asked()  # the libraries' logs, as in the process that started this one
     if tune_malloc:
         tune_glibc_malloc()
     recipes: dict[int, Recipe | Exception] = {}

@@ -154,6 +154,25 @@ def shapes_of(items: Iterable[Mapping[str, Any]], *, scores: bool = True) -> lis
     return shapes
 
 
+def caption_box(
+    box: Sequence[int], size: tuple[int, int], frame: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    """Where a caption of ``size`` (width, height) goes for ``box`` in a ``frame`` (w, h).
+
+    ``(left, top, right, bottom)``, right and bottom exclusive, always inside the frame
+    (as much of the caption as fits, for a caption wider or taller than the frame): on
+    the box's top edge, outside above it when there is room, else just inside it; its
+    left edge on the box's, moved left so that it does not run off the right side.
+    """
+    width, height = size
+    frame_width, frame_height = frame
+    x1, y1 = int(box[0]), int(box[1])
+    top = y1 - height if y1 - height >= 0 else y1
+    top = max(0, min(top, frame_height - height))
+    left = max(0, min(x1, frame_width - width))
+    return left, top, min(left + width, frame_width), min(top + height, frame_height)
+
+
 def _draw_opencv(image: npt.NDArray[np.uint8], shapes: list[Shape], thickness: int) -> None:
     for shape in shapes:
         x1, y1, x2, y2 = shape.box
@@ -164,11 +183,12 @@ def _draw_opencv(image: npt.NDArray[np.uint8], shapes: list[Shape], thickness: i
         if shape.caption:
             font, scale = _CV2.FONT_HERSHEY_SIMPLEX, 0.5
             (text_width, text_height), baseline = _CV2.getTextSize(shape.caption, font, scale, 1)
-            top = y1 - text_height - baseline - 2 if y1 >= text_height + baseline + 2 else y2
-            bottom = top + text_height + baseline + 2
-            _CV2.rectangle(image, (x1, top), (x1 + text_width + 2, bottom), shape.colour, -1)
+            left, top, right, bottom = caption_box(
+                shape.box, (text_width + 3, text_height + baseline + 3), image.shape[1::-1]
+            )
+            _CV2.rectangle(image, (left, top), (right - 1, bottom - 1), shape.colour, -1)
             _CV2.putText(
-                image, shape.caption, (x1 + 1, bottom - baseline - 1), font, scale, (0, 0, 0), 1
+                image, shape.caption, (left + 1, bottom - baseline - 2), font, scale, (0, 0, 0), 1
             )
 
 
@@ -183,10 +203,11 @@ def _draw_pillow(image: npt.NDArray[np.uint8], shapes: list[Shape], thickness: i
             draw.polygon(shape.polygon, outline=shape.colour, width=max(1, thickness // 2))
         if shape.caption:
             left, top, right, bottom = draw.textbbox((0, 0), shape.caption, font=font)
-            text_width, text_height = right - left, bottom - top
-            y = y1 - text_height - 4 if y1 >= text_height + 4 else y2
-            draw.rectangle((x1, y, x1 + text_width + 3, y + text_height + 3), fill=shape.colour)
-            draw.text((x1 + 2 - left, y + 2 - top), shape.caption, fill=(0, 0, 0), font=font)
+            x, y, x_end, y_end = caption_box(
+                shape.box, (round(right - left) + 4, round(bottom - top) + 4), canvas.size
+            )
+            draw.rectangle((x, y, x_end - 1, y_end - 1), fill=shape.colour)
+            draw.text((x + 2 - left, y + 2 - top), shape.caption, fill=(0, 0, 0), font=font)
     image[...] = np.asarray(canvas)
 
 

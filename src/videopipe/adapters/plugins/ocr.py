@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
+from videopipe.adapters.quiet import quiet_if_asked
 from videopipe.adapters.summaries import text_intervals
 from videopipe.ports.plugins import FrameContext, HistoryEntry, Param, Plugin
 from videopipe.ports.summaries import Reducer
@@ -123,6 +124,7 @@ class Ocr(Plugin):
         # An optional dependency (extra ``ocr``), imported on use.
         from rapidocr import RapidOCR  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
 
+        quiet_if_asked()  # RapidOCR's logger (a warning per frame without text)
         models = bundled_models()
         needed = ("det", "rec", "cls") if self.config["angle_classifier"] else ("det", "rec")
         missing = [task for task in needed if task not in models]

@@ -26,6 +26,7 @@ import numpy.typing as npt
 from PIL import Image
 from pydantic import AfterValidator
 
+from videopipe.adapters.quiet import quiet_if_asked
 from videopipe.adapters.summaries import label_intervals
 from videopipe.ports.plugins import FrameContext, HistoryEntry, Param, Plugin
 from videopipe.ports.summaries import Reducer
@@ -245,6 +246,7 @@ class OnnxDetect(Plugin):
             raise FileNotFoundError(
                 f"ONNX model not found: {str(path)!r} (parameter 'model' of {self.name})"
             )
+        quiet_if_asked()  # onnxruntime's own default logger, now that it is imported
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
         if self.config["threads"] is not None:

@@ -63,12 +63,18 @@ class PipelineLibrary:
         self.directories = ([SHIPPED_PIPELINES] if shipped else []) + [
             Path(directory) for directory in directories
         ]
+        self.files: dict[str, Path] = {}
+        """Pipelines given by file (:meth:`resolve`): id -> file; found before the search path."""
         self._cache: dict[tuple[str, int], Pipeline] = {}
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, object]:
-        """Pickle the search path and registry; the copy loads (and caches) afresh."""
-        return {"registry": self.registry, "directories": list(self.directories)}
+        """Pickle the search path, named files and registry; the copy loads (and caches) afresh."""
+        return {
+            "registry": self.registry,
+            "directories": list(self.directories),
+            "files": dict(self.files),
+        }
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
@@ -86,9 +92,52 @@ class PipelineLibrary:
         }
         return sorted(found)
 
+    def add_directories(self, directories: Sequence[str | os.PathLike[str]]) -> None:
+        """Search ``directories`` too: after the shipped pipelines, before the others."""
+        position = 1 if self.directories[:1] == [SHIPPED_PIPELINES] else 0
+        added: list[Path] = []
+        for directory in map(Path, directories):
+            if directory not in self.directories and directory not in added:
+                added.append(directory)
+        self.directories[position:position] = added
+
+    def resolve(self, reference: str) -> str:
+        """The pipeline id ``reference`` names: an id, or a pipeline file (its id is its stem).
+
+        ``reference`` is a file when it ends with ``.yaml``/``.yml``, or when it holds a
+        path separator and names an existing file; the file is then found by its id
+        before the search path. Otherwise it must be an id (checked, not yet looked up).
+        """
+        looks_like_file = reference.endswith(_SUFFIXES)
+        has_separator = os.sep in reference or (os.altsep is not None and os.altsep in reference)
+        if looks_like_file or (has_separator and os.path.exists(reference)):
+            path = Path(reference)
+            if not path.is_file():
+                problem = "it is a directory" if path.is_dir() else "no such file"
+                raise PipelineNotFoundError(
+                    reference, [], [], message=f"Pipeline file not found: {reference!r} ({problem})"
+                )
+            if not _ID.match(path.stem):
+                raise PipelineSpecError(
+                    reference,
+                    f"the file's name gives the pipeline id {path.stem!r}; an id is a name "
+                    "(letters, digits, '_', '-', '.')",
+                )
+            self.files[path.stem] = path.resolve()
+            return path.stem
+        if has_separator:
+            raise PipelineSpecError(
+                repr(reference),
+                "no such pipeline file, and a pipeline id is a name (letters, digits, "
+                "'_', '-', '.'), never a path",
+            )
+        return check_pipeline_id(reference)
+
     def find(self, pipeline_id: str) -> Path:
-        """The file of ``pipeline_id`` (the first on the search path)."""
+        """The file of ``pipeline_id``: one given by :meth:`resolve`, else the first on the path."""
         check_pipeline_id(pipeline_id)
+        if pipeline_id in self.files:
+            return self.files[pipeline_id]
         for directory in self.directories:
             for suffix in _SUFFIXES:
                 candidate = directory / f"{pipeline_id}{suffix}"
