@@ -28,6 +28,7 @@ from rich.progress import (
 from rich.text import Text
 
 from videopipe.adapters.executors.batch import run_batch
+from videopipe.adapters.sinks import FORMATS, Sink, encode_line, format_of, open_sink
 from videopipe.api import VideoFilePipelineService
 from videopipe.application.settings import ERROR_POLICIES
 from videopipe.cli.annotation import Annotation, annotation_of
@@ -42,13 +43,7 @@ from videopipe.cli.app import (
     stderr_console,
     stderr_is_terminal,
 )
-from videopipe.cli.results import (
-    LineSink,
-    ResumePlan,
-    drop_torn_tail,
-    encode_line,
-    plan_resume,
-)
+from videopipe.cli.results import ResumePlan, plan_resume
 from videopipe.cli.resume import resumed_results
 from videopipe.container import Container, create_container
 from videopipe.domain.errors import VideoFileNotFoundError
@@ -132,7 +127,17 @@ def _check_paths(videos: Sequence[str], output: str | None, annotate: str | None
     "-o",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Write the JSON lines to this file (replaced, unless --resume) instead of stdout.",
+    help="Write the results to this file (replaced, unless --resume) instead of stdout; "
+    "its format from its extension: .jsonl/.json/.ndjson, .csv, .parquet/.pq.",
+)
+@click.option(
+    "--format",
+    "results_format",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Results format (default: from --output's extension; JSON lines for stdout and "
+    "other extensions). CSV and Parquet hold one row per item or frame value "
+    "(docs/results.md); Parquet needs --output.",
 )
 @click.option(
     "--annotate",
@@ -173,6 +178,7 @@ def run_command(
     max_frames: int | None,
     env: str | None,
     output: str | None,
+    results_format: str | None,
     annotate: str | None,
     on_error: str | None,
     resume: bool,
@@ -191,6 +197,8 @@ def run_command(
     """
     if resume and output is None:
         raise InvalidUsageError("--resume needs --output (the file to continue)")
+    if format_of(output, results_format) == "parquet" and output is None:
+        raise InvalidUsageError("--format parquet needs --output FILE (Parquet is not streamed)")
     if annotate is not None and len(videos) > 1:
         raise InvalidUsageError(
             "--annotate takes one video; run each video with its own --annotate"
@@ -213,14 +221,8 @@ def run_command(
     service = container.video_service()
     _check_paths(videos, output, annotate)
     _load_pipeline(container, pipeline)
-    plan = plan_resume(output, videos) if resume and output is not None else None
-    if plan is not None and output is not None:
-        drop_torn_tail(output, plan.keep_bytes)
-    sink = (
-        LineSink.to_stdout()
-        if output is None
-        else LineSink.to_file(output, append=plan is not None)
-    )
+    plan = plan_resume(output, videos, results_format) if resume and output is not None else None
+    sink = open_sink(output, results_format, resume=plan is not None)
     tally = _Tally()
     on_terminal = stderr_is_terminal()
     # Lines printed to the same terminal would tear the bar: then the lines are the progress.
@@ -292,7 +294,7 @@ def _run_together(
     pipeline: str,
     videos: Sequence[str],
     *,
-    sink: LineSink,
+    sink: Sink,
     progress: Progress | None,
     tally: _Tally,
 ) -> None:
@@ -310,7 +312,7 @@ def _run_together(
                     tasks[video] = progress.add_task(os.path.basename(video), total=total)
                 else:
                     tasks[video] = TaskID(0)
-            sink.write(encode_line(video, item))
+            sink.write(video, item)
             tally.frames += 1
             tally.written += 1
             if item.error is not None:
@@ -325,7 +327,7 @@ def _run_video(
     pipeline: str,
     video: str,
     *,
-    sink: LineSink,
+    sink: Sink,
     plan: ResumePlan | None,
     annotation: Annotation | None,
     progress: Progress | None,
@@ -342,14 +344,13 @@ def _run_video(
     tally.videos += 1
     try:
         for item in results:
-            line = encode_line(video, item)
             tally.frames += 1
             if item.error is not None:
                 tally.errors += 1
             if annotation is not None:  # first, so a line written is a frame drawn
                 annotation.draw(item.frame_index, item.result)
-            if check is None or not check.already_written(item, line):
-                sink.write(line)
+            if check is None or not check.already_written(item, encode_line(video, item)):
+                sink.write(video, item)
                 tally.written += 1
             if task is not None and progress is not None:
                 progress.advance(task)
