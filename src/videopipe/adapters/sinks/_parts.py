@@ -41,6 +41,15 @@ def kept_parts(path: str, suffix: str) -> list[str]:
     return [path] if os.path.exists(path) else []
 
 
+def _remove(directory: str) -> None:
+    """Drop a parts directory: renamed away first, so it is never seen half deleted."""
+    trash = directory + _TEMPORARY
+    shutil.rmtree(trash, ignore_errors=True)
+    with contextlib.suppress(FileNotFoundError):
+        os.rename(directory, trash)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
 class PartStore:
     """The numbered parts of one output file, and their commit."""
 
@@ -61,7 +70,7 @@ class PartStore:
         if not resume:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path)
-            shutil.rmtree(self.directory, ignore_errors=True)
+            _remove(self.directory)
         if os.path.isdir(self.directory):
             for name in os.listdir(self.directory):
                 if not name.endswith(self.suffix):
@@ -112,7 +121,7 @@ class PartStore:
                 f"cannot write --output {self.path!r}: {exc.strerror or exc}"
             ) from exc
         self.committed = True
-        shutil.rmtree(self.directory, ignore_errors=True)
+        _remove(self.directory)
 
 
 __all__ = ["PartStore", "kept_parts", "parts_directory"]
