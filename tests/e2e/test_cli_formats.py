@@ -15,10 +15,10 @@ from videopipe.adapters.sinks import encode_line
 from videopipe.testing.media import make_video
 
 HELD_AT = 7
-REACHED = '''
+REACHED = """
         if index >= self.config["at"] and os.path.exists(self.config["hold_file"]):
             open(self.config["hold_file"] + ".reached", "w").close()
-        while index'''
+        while index"""
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,9 @@ def test_the_output_extension_chooses_the_format(tmp_path: Path, clip: Path, ext
 
 def test_csv_streams_to_stdout_and_parquet_needs_a_file(tmp_path: Path, clip: Path):
     env = {"VIDEOPIPE_ENV": "test"}
-    streamed = videopipe("run", str(clip), "-p", "demo", "--max-frames", "2", "--format", "csv", env=env)
+    streamed = videopipe(
+        "run", str(clip), "-p", "demo", "--max-frames", "2", "--format", "csv", env=env
+    )
     assert streamed.returncode == 0, streamed.stderr
     lines = streamed.stdout.splitlines()
     assert lines[0] == ",".join(results.COLUMN_NAMES)

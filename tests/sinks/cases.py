@@ -39,7 +39,9 @@ CASES: dict[str, list[tuple[str, FrameResult]]] = {
         ("m.mp4", FrameResult(0, 0.0, {"motion": {"score": 0.0, "moving": False, "box": None}})),
         (
             "m.mp4",
-            FrameResult(1, 0.04, {"motion": {"score": 0.0333, "moving": True, "box": [0, 0, 32, 80]}}),
+            FrameResult(
+                1, 0.04, {"motion": {"score": 0.0333, "moving": True, "box": [0, 0, 32, 80]}}
+            ),
         ),
     ],
     "scenes": [
@@ -53,7 +55,9 @@ CASES: dict[str, list[tuple[str, FrameResult]]] = {
                 3,
                 0.12,
                 {
-                    "markers": {"markers": [{"id": 7, "box": [1, 1, 9, 9], "corners": [[1, 1]] * 4}]},
+                    "markers": {
+                        "markers": [{"id": 7, "box": [1, 1, 9, 9], "corners": [[1, 1]] * 4}]
+                    },
                     "objects": {
                         "detections": [
                             {"box": [0.5, 1.5, 20.25, 30.0], "score": 0.91, "label": "person"},
@@ -69,7 +73,7 @@ CASES: dict[str, list[tuple[str, FrameResult]]] = {
         (
             "e.mp4",
             FrameResult(
-                1, 0.04, None, {"type": "PluginError", "message": "boom, \"x\"\n", "attempts": 2}
+                1, 0.04, None, {"type": "PluginError", "message": 'boom, "x"\n', "attempts": 2}
             ),
         ),
         ("e.mp4", FrameResult(2, 0.08, qr_codes(2))),
@@ -89,7 +93,7 @@ CASES: dict[str, list[tuple[str, FrameResult]]] = {
                 {
                     "text": {
                         "texts": [
-                            {"text": "Grüße, \"東京\"\nline 2", "score": 0.5, "box": [1, 2, 3, 4]},
+                            {"text": 'Grüße, "東京"\nline 2', "score": 0.5, "box": [1, 2, 3, 4]},
                             {"text": "", "score": 0.25, "box": [1, 2, 3, 4]},
                             {"text": "emoji 🎥;,\r\n", "score": 1.0, "box": [1, 2, 3, 4]},
                         ]
