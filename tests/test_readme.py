@@ -126,7 +126,14 @@ def test_the_error_guide_names_every_error_and_only_those() -> None:
     assert set(re.findall(r"^\| `(\w+)` \|", table, flags=re.M)) == defined - {"VideoPipeError"}
 
 
-_BUILTINS = {"FileNotFoundError", "ValueError", "TimeoutError", "ImportError", "RuntimeError"}
+_BUILTINS = {
+    "FileNotFoundError",
+    "ValueError",
+    "TimeoutError",
+    "ImportError",
+    "RuntimeError",
+    "OSError",
+}
 
 
 def test_the_configuration_guide_names_existing_keys() -> None:

@@ -460,6 +460,8 @@ ERROR_SAMPLES = [
     errors.PipelineSpecError("p.yaml", "no nodes"),
     errors.PluginError("motion", "node", "plugin", 4, ValueError("inner")),
     errors.WorkerLostError("a.mp4", 10, None, 3, "killed by SIGKILL"),
+    errors.ResultsWriteError("cannot write --output 'out.csv': No space left on device"),
+    errors.ResultsFileError("'out.parquet' is not videopipe.results version 1"),
     errors.ClusterError("tcp://127.0.0.1:8786", "gone"),
     errors.ClusterUnavailableError("tcp://127.0.0.1:8786", "a worker to connect", 10.0, "hint"),
     errors.WorkerPreflightError("tcp://h:1", {"tcp://w:2": [("no file", "mount it")]}),

@@ -14,7 +14,7 @@ import pytest
 from videopipe.adapters.quiet import QUIET_VARIABLE, libraries_quieted, quiet_if_asked
 from videopipe.adapters.runners.dag.library import PipelineLibrary
 from videopipe.cli.app import error_line
-from videopipe.cli.run import _selected
+from videopipe.cli.progress import selected_frames as _selected
 from videopipe.domain.errors import PipelineNotFoundError, PipelineSpecError
 from videopipe.domain.model import FrameSelection, VideoInfo
 

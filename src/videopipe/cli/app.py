@@ -22,6 +22,7 @@ from videopipe.domain.errors import (
     PipelineNotFoundError,
     PipelineSpecError,
     PluginError,
+    ResultsWriteError,
     RunnerTimeoutError,
     VideoPipeError,
 )
@@ -44,7 +45,7 @@ class InvalidUsageError(ConfigurationError):
     """Arguments that do not go together (exit code 2)."""
 
 
-class OutputError(VideoPipeError, OSError):
+class OutputError(ResultsWriteError):
     """The results file cannot be opened or written (exit code 6)."""
 
 
@@ -61,7 +62,7 @@ def exit_code_for(error: BaseException) -> int:  # noqa: PLR0911 - a code per ki
         return EXIT_USAGE
     if isinstance(error, PipelineNotFoundError | PipelineSpecError | MissingDependencyError):
         return EXIT_PIPELINE
-    if isinstance(error, OutputError | AnnotatedVideoWriteError):
+    if isinstance(error, ResultsWriteError | AnnotatedVideoWriteError):
         return EXIT_OUTPUT
     if isinstance(error, PluginError | RunnerTimeoutError):
         return EXIT_RUNNER

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from videopipe.adapters.sinks import Sink
 from videopipe.api import VideoFilePipelineService
 from videopipe.cli.annotation import Annotation
 from videopipe.cli.app import InvalidUsageError
-from videopipe.cli.results import LineSink, ResumeCheck, ResumePlan, WrittenVideo
+from videopipe.cli.results import ResumeCheck, ResumePlan, WrittenVideo
 from videopipe.domain.model import FrameResult, FrameSelection
 from videopipe.ports.runner import HistoryDeclaringRunner
 
@@ -53,7 +54,7 @@ def resumed_results(
     pipeline: str,
     video: str,
     *,
-    sink: LineSink,
+    sink: Sink,
     plan: ResumePlan | None,
     annotation: Annotation | None,
 ) -> tuple[Iterator[FrameResult], ResumeCheck | None, int]:
@@ -67,7 +68,7 @@ def resumed_results(
     if plan is None or plan.partial is None or plan.partial.video != video:
         return service.iter_frame_results(pipeline, video), None, 0
     if annotation is None and _stateless(service, pipeline, video):
-        results = _results_after(service, pipeline, video, plan.partial, sink.name)
-        check = ResumeCheck(sink.name, plan.partial.last_only())
+        results = _results_after(service, pipeline, video, plan.partial, sink.location)
+        check = ResumeCheck(sink.location, plan.partial.last_only())
         return results, check, plan.partial.lines - 1
-    return service.iter_frame_results(pipeline, video), ResumeCheck(sink.name, plan.partial), 0
+    return service.iter_frame_results(pipeline, video), ResumeCheck(sink.location, plan.partial), 0

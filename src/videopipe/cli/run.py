@@ -10,25 +10,17 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import click
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
     Progress,
-    ProgressColumn,
-    Task,
     TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
 )
-from rich.text import Text
 
-from videopipe.adapters.executors._segmenting import estimate_frame_count
 from videopipe.adapters.executors.batch import run_batch
+from videopipe.adapters.sinks import FORMATS, Sink, encode_line, format_of, open_sink
 from videopipe.api import VideoFilePipelineService
 from videopipe.application.settings import ERROR_POLICIES
 from videopipe.cli.annotation import Annotation, annotation_of
@@ -45,28 +37,14 @@ from videopipe.cli.app import (
     stderr_is_terminal,
 )
 from videopipe.cli.pipeline_choice import PIPELINE_HELP, chosen_pipeline, pipeline_path_option
-from videopipe.cli.results import (
-    LineSink,
-    ResumePlan,
-    drop_torn_tail,
-    encode_line,
-    plan_resume,
-)
+from videopipe.cli.progress import progress_bars, selected_frames
+from videopipe.cli.results import ResumePlan, plan_resume
 from videopipe.cli.resume import resumed_results
 from videopipe.cli.summary import RunSummaries, summary_options, summary_table
 from videopipe.container import Container, create_container
 from videopipe.domain.errors import VideoFileNotFoundError
-from videopipe.domain.model import FrameSelection, VideoInfo
 from videopipe.ports.closing import close_if_closeable, closed_after
 from videopipe.ports.executor import ManyVideoExecutor
-
-
-class _FramesPerSecond(ProgressColumn):
-    """The task's speed, in frames/s."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("-- frames/s" if speed is None else f"{speed:.1f} frames/s")
 
 
 @dataclass
@@ -78,19 +56,6 @@ class _Tally:
     videos: int = 0
     skipped_videos: int = 0
     summaries: RunSummaries | None = None
-
-
-def _selected(info: VideoInfo, selection: FrameSelection) -> int | None:
-    """How many frames of the video the selection picks (the progress bar's total).
-
-    From the frame count the container declares, else the segment planner's estimate
-    (duration x frame rate: MKV, MPEG-TS); ``None`` when neither is known.
-    """
-    frame_count = estimate_frame_count(info)
-    if frame_count is None:
-        return selection.count
-    stop = frame_count if selection.stop is None else min(frame_count, selection.stop)
-    return len(range(selection.start, max(stop, selection.start), selection.step))
 
 
 def _stdout_is_terminal() -> bool:
@@ -144,7 +109,17 @@ def _check_paths(videos: Sequence[str], output: str | None, annotate: str | None
     "-o",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Write the JSON lines to this file (replaced, unless --resume) instead of stdout.",
+    help="Write the results to this file (replaced, unless --resume) instead of stdout; "
+    "its format from its extension: .jsonl/.json/.ndjson, .csv, .parquet/.pq.",
+)
+@click.option(
+    "--format",
+    "results_format",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Results format (default: from --output's extension; JSON lines for stdout and "
+    "other extensions). CSV and Parquet hold one row per item or frame value "
+    "(docs/results.md); Parquet needs --output.",
 )
 @click.option(
     "--annotate",
@@ -182,6 +157,7 @@ def run_command(
     max_frames: int | None,
     env: str | None,
     output: str | None,
+    results_format: str | None,
     annotate: str | None,
     on_error: str | None,
     resume: bool,
@@ -203,6 +179,8 @@ def run_command(
     """
     if resume and output is None:
         raise InvalidUsageError("--resume needs --output (the file to continue)")
+    if format_of(output, results_format) == "parquet" and output is None:
+        raise InvalidUsageError("--format parquet needs --output FILE (Parquet is not streamed)")
     if annotate is not None and len(videos) > 1:
         raise InvalidUsageError(
             "--annotate takes one video; run each video with its own --annotate"
@@ -226,21 +204,21 @@ def run_command(
     _check_paths(videos, output, annotate)
     pipeline = chosen_pipeline(container, pipeline, pipeline_paths)
     _load_pipeline(container, pipeline)
-    plan = plan_resume(output, videos) if resume and output is not None else None
-    if plan is not None and output is not None:
-        drop_torn_tail(output, plan.keep_bytes)
-    sink = (
-        LineSink.to_stdout()
-        if output is None
-        else LineSink.to_file(output, append=plan is not None)
-    )
+    plan = plan_resume(output, videos, results_format) if resume and output is not None else None
+    sink = open_sink(output, results_format, resume=plan is not None)
     tally = _Tally()
     on_terminal = stderr_is_terminal()
     stats = stats if stats is not None else on_terminal
     if summary_file is not None or stats:
         resumed = output if plan is not None else None
         tally.summaries = RunSummaries(
-            service, pipeline, videos, summary_file, max_gap, rebuild_from=resumed
+            service,
+            pipeline,
+            videos,
+            summary_file,
+            max_gap,
+            rebuild_from=resumed,
+            rebuild_format=results_format,
         )
     # Lines printed to the same terminal would tear the bar: then the lines are the progress.
     show_progress = on_terminal and not (output is None and _stdout_is_terminal())
@@ -249,7 +227,7 @@ def run_command(
         # The writer's ffmpeg starts before the progress bar's thread does.
         with (
             annotation_of(service, videos[0], annotate) as annotation,
-            _progress(show_progress) as progress,
+            progress_bars(show_progress) as progress,
             tally.summaries or contextlib.nullcontext(),
         ):
             if plan is None and annotation is None and _spreads_videos(service, videos):
@@ -269,6 +247,7 @@ def run_command(
                     progress=progress,
                     tally=tally,
                 )
+            sink.close()  # committed before a resumed run's summaries are read back from it
     finally:
         sink.close()
         if stats:
@@ -284,26 +263,6 @@ def _load_pipeline(container: Container, pipeline: str) -> None:
         container.pipeline_library().load(pipeline)
 
 
-@contextlib.contextmanager
-def _progress(show: bool) -> Iterator[Progress | None]:
-    if not show:
-        yield None
-        return
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        _FramesPerSecond(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=stderr_console(),
-        transient=False,
-    )
-    with progress:
-        yield progress
-
-
 def _spreads_videos(service: VideoFilePipelineService, videos: Sequence[str]) -> bool:
     """Whether the videos go to the executor together (it runs many at once: segments, dask)."""
     return len(videos) > 1 and isinstance(service.executor, ManyVideoExecutor)
@@ -314,7 +273,7 @@ def _run_together(
     pipeline: str,
     videos: Sequence[str],
     *,
-    sink: LineSink,
+    sink: Sink,
     progress: Progress | None,
     tally: _Tally,
 ) -> None:
@@ -328,11 +287,11 @@ def _run_together(
             if video not in tasks:
                 tally.videos += 1
                 if progress is not None:
-                    total = _selected(service.video_info(video), service.selection)
+                    total = selected_frames(service.video_info(video), service.selection)
                     tasks[video] = progress.add_task(os.path.basename(video), total=total)
                 else:
                     tasks[video] = TaskID(0)
-            sink.write(encode_line(video, item))
+            sink.write(video, item)
             if tally.summaries is not None:
                 tally.summaries.add(video, item)
             tally.frames += 1
@@ -349,7 +308,7 @@ def _run_video(
     pipeline: str,
     video: str,
     *,
-    sink: LineSink,
+    sink: Sink,
     plan: ResumePlan | None,
     annotation: Annotation | None,
     progress: Progress | None,
@@ -362,19 +321,18 @@ def _run_video(
     task = None
     if progress is not None:
         info = service.video_info(video)
-        total = _selected(info, service.selection)
+        total = selected_frames(info, service.selection)
         task = progress.add_task(os.path.basename(video), total=total, completed=already)
     tally.videos += 1
     try:
         for item in results:
-            line = encode_line(video, item)
             tally.frames += 1
             if item.error is not None:
                 tally.errors += 1
             if annotation is not None:  # first, so a line written is a frame drawn
                 annotation.draw(item.frame_index, item.result)
-            if check is None or not check.already_written(item, line):
-                sink.write(line)
+            if check is None or not check.already_written(item, encode_line(video, item)):
+                sink.write(video, item)
                 tally.written += 1
             if tally.summaries is not None:
                 tally.summaries.add(video, item)

@@ -24,6 +24,7 @@ from videopipe.application.report import ReportBuilder, runner_reducers
 from videopipe.cli.app import OutputError, add_text_row
 from videopipe.domain.model import FrameResult
 from videopipe.domain.report import VideoReport
+from videopipe.results import read_frames
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,10 +85,12 @@ class RunSummaries:
         max_gap: int,
         *,
         rebuild_from: str | None = None,
+        rebuild_format: str | None = None,
     ) -> None:
         self.service, self.pipeline, self.videos = service, pipeline, list(videos)
         self.max_gap = max_gap
         self.rebuild_from = rebuild_from
+        self.rebuild_format = rebuild_format
         runner_reducers(service.runner, pipeline, max_gap=max_gap)  # fail before any frame
         self.reports: list[VideoReport] = []
         self._builder: ReportBuilder | None = None
@@ -155,7 +158,7 @@ class RunSummaries:
 
     def _rebuilt(self, results_file: str) -> Iterator[VideoReport]:
         builder: ReportBuilder | None = None
-        for video, item in _read_lines(results_file):
+        for video, item in read_frames(results_file, format=self.rebuild_format):
             if builder is None or builder.video != video:
                 if builder is not None:
                     yield builder.report()
@@ -163,19 +166,6 @@ class RunSummaries:
             builder.add(item)
         if builder is not None:
             yield builder.report()
-
-
-def _read_lines(path: str) -> Iterator[tuple[str, FrameResult]]:
-    """``(video, FrameResult)`` of each line of a JSON-lines results file (streamed)."""
-    with open(path, "rb") as handle:
-        for raw in handle:
-            line = json.loads(raw)
-            yield (
-                line["video"],
-                FrameResult(
-                    line["frame_index"], line["timestamp"], line["result"], line.get("error")
-                ),
-            )
 
 
 def describe(summary: Mapping[str, Any]) -> str:

@@ -321,3 +321,11 @@ class WorkerPreflightError(ClusterError):
             f"{count} worker{'s' if count != 1 else ''} cannot run this job: " + "; ".join(lines),
         )
         self.problems = problems
+
+
+class ResultsWriteError(VideoPipeError, OSError):
+    """A results output (``--output``, a sink's file) cannot be opened or written."""
+
+
+class ResultsFileError(VideoPipeError, ValueError):
+    """A results file cannot be read back: not written by videopipe, or another schema."""
