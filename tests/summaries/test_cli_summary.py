@@ -60,3 +60,14 @@ def test_stats_shows_the_summary_table_on_stderr(two_videos, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "2 intervals, 15 frames" in done.stderr
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_resumed_summary_reads_tabular_results_back(two_videos, tmp_path, suffix):
+    output, fresh, resumed = tmp_path / f"r{suffix}", tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    args = ["run", *map(str, two_videos), "-p", "qr_codes", "-o", str(output)]
+    assert videopipe(*args, "--summary", str(fresh)).returncode == 0
+    done = videopipe(*args, "--resume", "--summary", str(resumed))  # nothing left to run
+    assert done.returncode == 0, done.stderr
+    assert read(resumed) == read(fresh)
+    assert read(fresh)[0]["summary"]["codes"]["codes"]  # the QR video's payloads are there
