@@ -32,6 +32,7 @@ def _opencv() -> Any:
         return None
     return cv2
 
+
 PALETTE: tuple[tuple[int, int, int], ...] = (
     (255, 56, 56),
     (72, 249, 10),
