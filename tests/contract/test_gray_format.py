@@ -35,7 +35,15 @@ WORST = {"pyav": (0.01, 1), "imageio_ffmpeg": (0.0, 0), "opencv": (1.5, 32)}
 def _video(name: str, directory: Path) -> Path:
     if name == "vtest.avi":
         return VTEST
-    return make_video(directory / name, frames=12, width=640, height=360, content="testsrc")
+    options = {
+        "testsrc.mp4": {},
+        "rot90.mp4": {"rotation": 90},
+        "yuvj420p.mp4": {"pix_fmt": "yuvj420p"},
+        "yuv420p10.mp4": {"pix_fmt": "yuv420p10le"},
+    }[name]
+    return make_video(
+        directory / name, frames=12, width=640, height=360, content="testsrc", **options
+    )
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +72,9 @@ def full_range(frame: Frame) -> np.ndarray:
 
 
 @pytest.mark.parametrize("decoder", DECODERS)
-@pytest.mark.parametrize("video", ["testsrc.mp4", "vtest.avi"])
+@pytest.mark.parametrize(
+    "video", ["testsrc.mp4", "vtest.avi", "rot90.mp4", "yuvj420p.mp4", "yuv420p10.mp4"]
+)
 def test_gray_frames_have_the_rgb_reads_indices_and_ffmpegs_gray_levels(
     decoder: str, video: str, media_dir: Path
 ) -> None:
@@ -109,3 +119,17 @@ def test_gray_and_a_size_together_scale_the_luma(decoder: str, media_dir: Path) 
         assert frame.scale == (2.0, 2.0)
         luma = colour.image.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
         assert np.abs(full_range(frame) - luma).mean() < 4.0, decoder
+
+
+@pytest.mark.parametrize(
+    ("video", "luma_range"),
+    [("rot90.mp4", (16, 235)), ("yuvj420p.mp4", (0, 255)), ("yuv420p10.mp4", (0, 255))],
+)
+def test_pyav_says_the_range_of_what_it_hands_out(
+    video: str, luma_range: tuple[int, int], media_dir: Path
+) -> None:
+    """Full-range video's Y plane as it is; a 10-bit one through FFmpeg's gray."""
+    frames = _read("pyav", _video(video, media_dir), FrameSize(format="gray"), 2)
+    assert {frame.luma_range for frame in frames} == {luma_range}
+    if video == "rot90.mp4":
+        assert frames[0].image.shape == (640, 360)

@@ -45,7 +45,7 @@ class DecodeStats:
     ``path``: ``"sequential"``, ``"indexed"`` (the fast path) or ``"fallback"`` (the
     fast path gave up and the rest was decoded sequentially); ``untrusted``: why the
     fast path gave up; ``seeks``: seeks made; ``packets``: packets sent to the decoder;
-    ``decoded``: frames the decoder returned; ``converted``: frames converted to RGB.
+    ``decoded``: frames the decoder returned; ``converted``: frames handed out (RGB or luma).
     """
 
     path: str = "sequential"
