@@ -10,7 +10,8 @@ recall and F1 at 0 and +-1 frame (``tests/scenes/scoring.py``) and frames per se
 (frames / wall time of the best of ``VIDEOPIPE_BENCH_ROUNDS`` runs) and frames per
 CPU-second (user + system time of the process and its workers: the fairer measure on a
 shared machine), plus the cost of the pipeline itself (engine and plugins, per frame,
-in process) and a decode-only process.
+in process), the pipeline forced to RGB frames (how it decoded before it read the luma
+plane) and decode-only processes (RGB and luma).
 
 Run: ``python -m pytest benchmarks/test_scenes_vs_pyscenedetect.py -s`` (about 10
 minutes with the 1080p set). ``VIDEOPIPE_SCENES_EVAL_DIR`` reuses a directory of
@@ -45,10 +46,15 @@ PYSCENEDETECT = (
 DECODE_ONLY = (
     "import sys\n"
     "from videopipe.adapters.decoders import create_frame_source\n"
-    "with create_frame_source().open(sys.argv[1]) as reader:\n"
+    "from videopipe.domain.model import FrameSize\n"
+    "size = FrameSize(format=sys.argv[3]) if sys.argv[3] != 'rgb24' else None\n"
+    "with create_frame_source().open(sys.argv[1], size=size) as reader:\n"
     "    count = sum(1 for _ in reader.frames())\n"
     "open(sys.argv[2], 'w').write('[]')\n"
 )
+RGB_PIPELINE = "scenes_rgb"
+"""The shipped ``scenes`` forced to RGB frames (``frame: {format: rgb24}``): how it ran
+before it read the decoder's luma plane, timed in the same run."""
 
 
 def _videopipe() -> str:
@@ -57,8 +63,20 @@ def _videopipe() -> str:
     return found
 
 
+def rgb_pipelines(directory: Path) -> Path:
+    """A directory holding :data:`RGB_PIPELINE` (for ``VIDEOPIPE_PIPELINE_PATH``)."""
+    import videopipe  # noqa: PLC0415
+
+    shipped = Path(videopipe.__file__).parent / "pipelines" / "scenes.yaml"
+    directory.mkdir(parents=True, exist_ok=True)
+    text = shipped.read_text() + "frame: {format: rgb24}\n"
+    (directory / f"{RGB_PIPELINE}.yaml").write_text(text)
+    return directory
+
+
 def commands(video: Path, out: Path) -> dict[str, list[str]]:
     """Each tool's command line: it writes its detections (first frames of new shots) to out."""
+    path_variable = f"VIDEOPIPE_PIPELINE_PATH={rgb_pipelines(out.parent / 'pipelines')}"
     tools = {
         "videopipe scenes (CLI, auto executor)": [
             _videopipe(), "run", str(video), "-p", "scenes", "-o", str(out),
@@ -67,13 +85,18 @@ def commands(video: Path, out: Path) -> dict[str, list[str]]:
             _videopipe(), "run", str(video), "-p", "scenes", "-o", str(out),
             "--executor", "sequential",
         ],
+        "videopipe scenes (CLI, sequential, RGB frames as before)": [
+            "env", path_variable, _videopipe(), "run", str(video), "-p", RGB_PIPELINE,
+            "-o", str(out), "--executor", "sequential",
+        ],
     }  # fmt: skip
     for name in DETECTORS:
         tools[f"PySceneDetect {name}"] = [sys.executable, "-c", PYSCENEDETECT, name, str(video)]
         tools[f"PySceneDetect {name}"].append(str(out))
-    tools["decode only (videopipe's decoder, no pipeline)"] = [
-        sys.executable, "-c", DECODE_ONLY, str(video), str(out),
-    ]  # fmt: skip
+    for frame_format in ("rgb24", "gray"):
+        tools[f"decode only (videopipe's decoder, {frame_format}, no pipeline)"] = [
+            sys.executable, "-c", DECODE_ONLY, str(video), str(out), frame_format,
+        ]  # fmt: skip
     return tools
 
 
@@ -109,17 +132,19 @@ def pipeline_cost(video: Path) -> float:
     """CPU milliseconds per frame the scenes DAG (engine and three plugins) takes, in process.
 
     The calling thread's CPU time: the process's would count the decoder's own threads.
+    Frames come as the CLI gets them (the size and format the pipeline declares).
     """
     from videopipe.adapters.decoders import create_frame_source  # noqa: PLC0415
     from videopipe.adapters.runners.dag import DagPipelineRunner  # noqa: PLC0415
 
     runner = DagPipelineRunner()
     spent, count = 0.0, 0
-    with create_frame_source().open(str(video)) as reader:
+    with create_frame_source().open(str(video), size=runner.frame_size("scenes")) as reader:
         for frame in reader.frames():
             payload = {
                 "frame_index": frame.index, "timestamp": frame.timestamp,
                 "image": frame.image, "video_path": str(video),
+                "format": frame.format, "luma_range": frame.luma_range,
             }  # fmt: skip
             started = time.thread_time()
             runner.run_pipeline("scenes", payload)

@@ -588,3 +588,25 @@ def test_the_qr_backend_decides_which_extra_is_needed(pipelines: Path) -> None:
     write(pipelines, "qr_ok", "nodes: {q: {plugin: qr_decode, params: {backend: opencv_aruco}}}")
     node = library(pipelines).load("qr_ok").nodes["q"]
     assert node.plugin.requirements(node.params) == {"cv2": "opencv"}
+
+
+def test_the_pipeline_file_is_checked_when_a_video_starts_not_on_every_frame(
+    pipelines: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(pipelines, "p", "nodes: {s: {plugin: frame_stats}}")
+    lib = library(pipelines)
+    loads: list[str] = []
+    real_load = lib.load
+    monkeypatch.setattr(
+        lib, "load", lambda pipeline_id: loads.append(pipeline_id) or real_load(pipeline_id)
+    )
+    runner = DagPipelineRunner(lib)
+    for index in range(5):
+        assert "s" in runner.run_pipeline("p", payload(index))
+    assert len(loads) == 1
+    path.write_text("nodes: {g: {plugin: grayscale}}")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    assert "s" in runner.run_pipeline("p", payload(5))  # the video in progress goes on
+    assert "g" in runner.run_pipeline("p", payload(0, video="next.mp4"))  # the next one
+    assert "g" in runner.run_pipeline("p", payload(0, video="next.mp4"))  # a retry checks too
+    assert len(loads) == 3

@@ -68,6 +68,9 @@ def _spots_registry() -> PluginRegistry:
         ("frame: {max_side: 320}\n", FrameSize(max_side=320)),
         ("frame: {width: 200, height: 100}\n", FrameSize(width=200, height=100)),
         ("frame: {scale: 0.5}\n", FrameSize(scale=0.5)),
+        ("frame: {format: gray}\n", FrameSize(format="gray")),
+        ("frame: {max_side: 320, format: gray}\n", FrameSize(max_side=320, format="gray")),
+        ("frame: {format: rgb24}\n", None),
         ("", None),
     ],
 )
@@ -86,6 +89,7 @@ def test_the_frame_key_is_the_size_the_runner_declares(
         "frame: {scale: 1.5}\n",
         "frame: {scale: 0}\n",
         "frame: {side: 3}\n",
+        "frame: {format: yuv420p}\n",
         "frame: {}\n",
     ],
 )
@@ -191,3 +195,30 @@ def test_executors_give_the_sequential_results_at_a_size(tmp_path: Path, executo
     )
     assert service.run_on_file("small", video) == reference
     assert any(item["result"]["motion"]["box"] for item in reference)
+
+
+SCENES = (
+    "nodes:\n  signature: {plugin: shot_signature}\n"
+    "  evidence: {plugin: shot_evidence, inputs: {signature: signature.signature}}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("extra", "written", "expected"),
+    [
+        ("", "", FrameSize(format="gray")),
+        ("", "frame: {max_side: 320}\n", FrameSize(max_side=320, format="gray")),
+        ("", "frame: {format: rgb24}\n", None),
+        ("  motion: {plugin: motion}\n", "", None),
+        ("  motion: {plugin: motion}\n", "frame: {max_side: 320}\n", FrameSize(max_side=320)),
+    ],
+)
+def test_gray_frames_only_when_every_image_reader_asks_for_them(
+    tmp_path: Path, extra: str, written: str, expected: FrameSize | None
+) -> None:
+    runner = DagPipelineRunner(_library(tmp_path / "p", {"shots": SCENES + extra + written}))
+    assert runner.frame_size("shots") == expected
+
+
+def test_the_shipped_scenes_pipeline_works_on_luma() -> None:
+    assert DagPipelineRunner().frame_size("scenes") == FrameSize(format="gray")

@@ -299,8 +299,8 @@ def test_annotate_draws_every_bound_input_on_a_copy(
     backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if backend == "pillow":
-        monkeypatch.setattr(boxes_module, "_CV2", None)
-    elif boxes_module._CV2 is None:
+        monkeypatch.setattr(boxes_module, "_opencv", lambda: None)
+    elif boxes_module._opencv() is None:
         pytest.skip("OpenCV is not installed")
     image = np.full((100, 120, 3), 128, np.uint8)
     original = image.copy()

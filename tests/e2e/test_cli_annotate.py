@@ -160,3 +160,14 @@ def test_a_pipeline_decoded_smaller_is_annotated_at_the_source_size(tmp_path: Pa
         drawn = draw_result(decoded(source)[mine["frame_index"]], mine["result"])
         assert np.abs(frame.astype(int) - drawn.astype(int)).mean() < 4
     assert moving >= 5
+
+
+def test_a_pipeline_on_luma_frames_is_annotated_in_colour(tmp_path: Path) -> None:
+    source = make_video(tmp_path / "source.mp4", frames=8, width=160, height=120)
+    annotated = tmp_path / "annotated.mp4"
+    done = videopipe("run", str(source), "-p", "scenes", "--annotate", str(annotated))
+    assert done.returncode == 0, done.stderr
+    assert stream_facts(annotated)[:3] == (8, 160, 120)
+    for frame, original in zip(decoded(annotated), decoded(source), strict=True):
+        assert frame.shape == (120, 160, 3)
+        assert np.abs(frame.astype(int) - original.astype(int)).mean() < 4  # nothing drawn

@@ -16,8 +16,9 @@ import pytest
 from tests.scenes.evalset import Truth, generate
 from tests.scenes.scoring import match
 from videopipe.adapters.decoders import create_frame_source
-from videopipe.adapters.runners.dag import DagPipelineRunner
+from videopipe.adapters.runners.dag import DagPipelineRunner, PipelineLibrary
 from videopipe.application import VideoFilePipelineService
+from videopipe.domain.model import FrameSize
 
 Detections = dict[int, str]
 
@@ -108,3 +109,24 @@ def generate_short(directory: Path) -> tuple[Path, Truth]:
         path, evalset.timeline(shots, [("cut", 0, 0, 0)], truth), width=160, height=90
     )
     return path, truth
+
+
+def test_luma_frames_find_the_cuts_rgb_frames_find(tmp_path: Path) -> None:
+    """The shipped pipeline reads the Y plane; forced to RGB it finds the same shots."""
+    import videopipe  # noqa: PLC0415
+
+    shipped = Path(videopipe.__file__).parent / "pipelines" / "scenes.yaml"
+    folder = tmp_path / "pipelines"
+    folder.mkdir()
+    (folder / "scenes_rgb.yaml").write_text(shipped.read_text() + "frame: {format: rgb24}\n")
+    runner = DagPipelineRunner(PipelineLibrary([folder]))
+    assert runner.frame_size("scenes_rgb") is None
+    assert DagPipelineRunner().frame_size("scenes") == FrameSize(format="gray")
+    megamind = "/usr/share/doc/opencv-doc/examples/data/Megamind.avi"
+    luma = VideoFilePipelineService(DagPipelineRunner(), frame_source=create_frame_source())
+    rgb = VideoFilePipelineService(runner, frame_source=create_frame_source())
+    by_luma = [item["result"]["scene"] for item in luma.run_on_file("scenes", megamind)]
+    by_rgb = [item["result"]["scene"] for item in rgb.run_on_file("scenes_rgb", megamind)]
+    assert [s["kind"] for s in by_luma] == [s["kind"] for s in by_rgb]
+    assert sum(s["cut"] for s in by_luma) == 3  # Megamind.avi's own three cuts
+    assert max(abs(a["score"] - b["score"]) for a, b in zip(by_luma, by_rgb, strict=True)) < 0.02

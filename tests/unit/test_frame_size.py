@@ -40,7 +40,17 @@ def test_output_size_keeps_the_aspect_with_even_sides_and_never_enlarges(
 
 @pytest.mark.parametrize(
     "options",
-    [{}, {"max_side": 1}, {"width": 0}, {"scale": 0.0}, {"scale": 1.5}, {"height": True}],
+    [
+        {},
+        {"max_side": 1},
+        {"width": 0},
+        {"scale": 0.0},
+        {"scale": 1.5},
+        {"height": True},
+        {"format": "rgb24"},
+        {"format": "bgr24"},
+        {"max_side": 64, "format": "yuv"},
+    ],
 )
 def test_a_size_that_bounds_nothing_or_nonsense_is_refused(options: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="frame"):
@@ -144,3 +154,15 @@ def test_a_runner_failing_to_say_its_size_fails_frame_by_frame_as_before() -> No
     results = service.run_on_file("unknown", "v.mp4")
     assert [item["error"]["type"] for item in results] == ["LookupError"] * 3
     assert source.sizes == [None]
+
+
+def test_a_gray_format_alone_keeps_the_videos_size() -> None:
+    size = FrameSize(format="gray")
+    assert size.output_size(640, 360) == (640, 360)
+    assert FrameSize(max_side=320, format="gray").output_size(640, 360) == (320, 180)
+
+
+def test_a_payload_says_its_format_and_luma_range() -> None:
+    runner = SizedRunner(None)
+    VideoFilePipelineService(runner, frame_source=FakeFrameSource(1)).run_on_file("p", "v.mp4")
+    assert (runner.payloads[0]["format"], runner.payloads[0]["luma_range"]) == ("rgb24", (0, 255))

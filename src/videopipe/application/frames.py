@@ -43,6 +43,8 @@ def build_payload(settings: RunSettings, frame: Frame, path: str | None = None) 
         "source_width": frame.width if frame.source_size is None else frame.source_size[0],
         "source_height": frame.height if frame.source_size is None else frame.source_size[1],
         "scale": frame.scale,
+        "format": frame.format,
+        "luma_range": frame.luma_range,
     }
 
 

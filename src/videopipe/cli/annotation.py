@@ -28,10 +28,11 @@ class ImageTap:
     def run_pipeline(self, pipeline_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Keep the frame's image (when it is at the video's size), then run the runner.
 
-        A frame decoded smaller (a pipeline's ``frame:`` size) is not kept: the
-        annotation draws on the video's own frames, decoded again in step.
+        A frame decoded smaller or as luma (a pipeline's ``frame:`` size or format) is
+        not kept: the annotation draws on the video's own frames, decoded again in step.
         """
-        if tuple(payload.get("scale", (1.0, 1.0))) == (1.0, 1.0):
+        full_size = tuple(payload.get("scale", (1.0, 1.0))) == (1.0, 1.0)
+        if full_size and payload.get("format", "rgb24") == "rgb24":
             with self._lock:
                 self._images[int(payload["frame_index"])] = payload["image"]
         result: dict[str, Any] = self.runner.run_pipeline(pipeline_id, payload)

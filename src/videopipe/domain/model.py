@@ -9,7 +9,15 @@ import numpy as np
 import numpy.typing as npt
 
 RGBImage = npt.NDArray[np.uint8]
-"""An RGB image: a ``uint8`` array of shape ``(height, width, 3)``."""
+"""An RGB image: a ``uint8`` array of shape ``(height, width, 3)`` (or, in a frame whose
+``format`` is ``"gray"``, a luma image of shape ``(height, width)``)."""
+
+FRAME_FORMATS = ("rgb24", "gray")
+"""The pixel formats a decoder hands frames out in: ``rgb24`` (RGB, ``(H, W, 3)``, the
+default) and ``gray`` (the luma plane, ``(H, W)``: what a pipeline that only reads
+brightness asks for, so the decoder skips its RGB conversion)."""
+FULL_RANGE = (0, 255)
+LIMITED_RANGE = (16, 235)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +36,13 @@ class Frame:
     source_size: tuple[int, int] | None = None
     """``(width, height)`` of the frame in the video when the decoder scaled it down
     (:class:`FrameSize`); ``None``: the image is at the video's own size."""
+    format: str = "rgb24"
+    """What ``image`` holds (:data:`FRAME_FORMATS`): ``rgb24`` unless the pipeline asked
+    for ``gray`` (:attr:`FrameSize.format`)."""
+    luma_range: tuple[int, int] = FULL_RANGE
+    """In a ``gray`` frame, the values of black and white: ``(16, 235)`` when the decoder
+    handed out the video's own (limited-range) luma plane unconverted, ``(0, 255)`` for
+    full-range luma (FFmpeg's ``gray``)."""
 
     @property
     def scale(self) -> tuple[float, float]:
@@ -60,20 +75,23 @@ def _even_floor(*bounds: int | None) -> int:
 
 @dataclass(frozen=True, slots=True)
 class FrameSize:
-    """The frame size a pipeline works on: the decoder scales every frame down to it.
+    """The frame a pipeline works on: the size and pixel format the decoder hands out.
 
     Each key given is a bound, and the smallest factor any of them asks for wins:
     ``max_side`` (the longer side at most that many pixels), ``width`` / ``height``
     (at most that wide / high), ``scale`` (a factor in ``(0, 1]``). The aspect ratio is
     kept, both sides are rounded to the nearest even number within the bounds, and a
     frame is never enlarged: a video already within every bound is decoded at its own
-    size.
+    size. ``format`` (:data:`FRAME_FORMATS`) is ``rgb24`` unless the pipeline reads only
+    brightness: ``gray`` has the decoder hand out the luma plane without an RGB
+    conversion (a size without bounds, ``FrameSize(format="gray")``, keeps the video's).
     """
 
     max_side: int | None = None
     width: int | None = None
     height: int | None = None
     scale: float | None = None
+    format: str = "rgb24"
 
     def __post_init__(self) -> None:
         for name in ("max_side", "width", "height"):
@@ -88,8 +106,13 @@ class FrameSize:
             or not 0 < self.scale <= 1
         ):
             raise ValueError(f"frame scale must be a number in (0, 1], got {self.scale!r}")
-        if (self.max_side, self.width, self.height, self.scale) == (None, None, None, None):
-            raise ValueError("a frame size needs max_side, width, height or scale")
+        if self.format not in FRAME_FORMATS:
+            raise ValueError(
+                f"frame format must be one of {', '.join(FRAME_FORMATS)}, got {self.format!r}"
+            )
+        bounds = (self.max_side, self.width, self.height, self.scale)
+        if bounds == (None, None, None, None) and self.format == "rgb24":
+            raise ValueError("a frame size needs max_side, width, height, scale or format")
 
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         """The ``(width, height)`` a ``width`` x ``height`` frame is decoded at."""

@@ -65,5 +65,7 @@ class FrameSource(Protocol):
         conversion, and carries ``source_size`` (the video's ``(width, height)``);
         ``info`` still describes the video. A size that asks for no change gives the
         frames ``open(path)`` gives. Indices and timestamps never depend on ``size``.
+        ``size.format == "gray"``: frames are luma, ``(height, width)`` uint8, with
+        ``Frame.format`` ``"gray"`` and ``Frame.luma_range`` (black and white levels).
         """
         ...

@@ -12,7 +12,11 @@ class PipelineRunner(Protocol):
     """Runs the pipeline named ``pipeline_id`` on one frame's payload.
 
     The payload holds ``frame_index``, ``timestamp`` (seconds), ``image`` (RGB uint8,
-    shape ``(height, width, 3)``), ``image_bytes``, ``width``, ``height`` and
+    shape ``(height, width, 3)``; luma, ``(height, width)``, when ``format`` is
+    ``"gray"``), ``format`` (``"rgb24"`` unless the runner declared ``gray``, see
+    :class:`FrameSizeDeclaringRunner`), ``luma_range`` (in a gray image, the values
+    of black and white: ``(16, 235)`` or ``(0, 255)``), ``image_bytes``, ``width``,
+    ``height`` and
     ``video_path`` (the file the frame comes from; stateful runners start over when it
     changes), ``source_width`` / ``source_height`` (the video's frame size) and
     ``scale``: ``(sx, sy)``, the factors from image pixels back to source pixels,
@@ -55,12 +59,13 @@ class ThreadSafeRunner(PipelineRunner, Protocol):
 
 @runtime_checkable
 class FrameSizeDeclaringRunner(PipelineRunner, Protocol):
-    """A runner that says at which size a pipeline wants its frames (a capability).
+    """A runner that says at which size and format a pipeline wants its frames (a capability).
 
     The service asks it once per video and has the decoder scale frames down in its
-    own colour conversion; a runner without it gets every frame at the video's size.
+    own colour conversion (or hand out luma only, ``FrameSize.format == "gray"``); a
+    runner without it gets every frame in RGB at the video's size.
     """
 
     def frame_size(self, pipeline_id: str) -> FrameSize | None:
-        """The size ``pipeline_id`` works on; ``None``: the video's own size."""
+        """The size and format ``pipeline_id`` works on; ``None``: the video's own, RGB."""
         ...

@@ -39,7 +39,8 @@ class RunReader(Closing):
 
     Subclasses say how a run starts (:meth:`_start`); closing the reader closes every
     run still going, also one a consumer abandoned half-way. With a ``size``, runs
-    scale frames to ``_output_size`` and give them ``source_size`` (:attr:`source_size`).
+    scale frames to ``_output_size`` and give them ``source_size`` (:attr:`source_size`),
+    and hand them out in the size's ``format`` (``_format``).
     """
 
     def __init__(self, path: str, info: VideoInfo, size: FrameSize | None = None) -> None:
@@ -47,6 +48,8 @@ class RunReader(Closing):
         self._info = info
         self._output_size = scaled_size(info, size)
         """The ``(width, height)`` runs scale frames down to (``None``: the video's)."""
+        self._format = "rgb24" if size is None else size.format
+        """The pixel format runs hand frames out in (:attr:`FrameSize.format`)."""
         self._runs: set[DecodeRun] = set()
         self._closed = False
 

@@ -1,10 +1,9 @@
 """Decoder adapter: the ffmpeg binary that imageio-ffmpeg bundles, read through a pipe.
 
-imageio-ffmpeg provides the binary (``get_ffmpeg_exe``); the process is driven here
-rather than through ``imageio_ffmpeg.read_frames`` because that generator cannot
-report per-frame timestamps, hides ffmpeg's exit status (a decode failure looks like
-the end of the video) and copies each frame twice. Per-frame timestamps come from
-ffmpeg's ``showinfo`` filter on stderr; frames are read straight into numpy arrays.
+imageio-ffmpeg provides the binary (``get_ffmpeg_exe``); the process is driven here, not
+through ``imageio_ffmpeg.read_frames`` (no per-frame timestamps, hides ffmpeg's exit
+status, copies each frame twice). Timestamps come from ffmpeg's ``showinfo`` filter on
+stderr; frames are read straight into numpy arrays.
 
 Over 300 lines because one decode run is one state machine: the process, its two
 non-blocking pipes read from one thread, and the log that times each frame; what it
@@ -71,7 +70,8 @@ class ImageioFfmpegFrameSource:
     def open(self, path: str, *, size: FrameSize | None = None) -> ImageioFfmpegVideoReader:
         """Check and probe ``path``; the returned reader owns every process it starts.
 
-        With ``size``, ffmpeg's ``scale`` filter makes the smaller RGB frames.
+        With ``size``, ffmpeg's ``scale`` filter makes the smaller frames (RGB, or
+        full-range ``gray`` when the size's format asks for it).
         """
         abspath = check_local_video_file(path)
         info = probe(self.ffmpeg_exe, path, abspath, self.probe_timeout)
@@ -109,6 +109,7 @@ class ImageioFfmpegVideoReader(RunReader):
             selection,
             survey=self._survey,
             output_size=self._output_size,
+            frame_format=self._format,
         )
 
 
@@ -130,8 +131,10 @@ class _DecodeRun:
         *,
         survey: PacketSurvey | None = None,
         output_size: tuple[int, int] | None = None,
+        frame_format: str = "rgb24",
     ) -> None:
         self._path = path
+        self._format = frame_format  # "gray": ffmpeg's full-range gray, one byte a pixel
         self._abspath = abspath
         self._info = info
         self._selection = selection
@@ -159,6 +162,7 @@ class _DecodeRun:
                     FrameSelection() if self._select_here else selection,
                     output_size,
                     SCALE_INTERPOLATION,
+                    pixel_format=frame_format,
                 ),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
@@ -297,11 +301,12 @@ class _DecodeRun:
             return
         width, height = self._size
         check_frame_pixels(self._path, width, height, self._max_frame_pixels)
-        frame_bytes = width * height * 3
+        shape = (height, width) if self._format == "gray" else (height, width, 3)
+        frame_bytes = width * height * (1 if len(shape) == 2 else 3)
         wanted = self._selection.count
         yielded = 0
         while wanted is None or yielded < wanted:
-            image = np.empty((height, width, 3), dtype=np.uint8)
+            image = np.empty(shape, dtype=np.uint8)
             got = self._read_frame(image.data.cast("B"))
             if not got:
                 break
@@ -320,7 +325,7 @@ class _DecodeRun:
                     return  # every selected frame was read: stop without reading further
                 continue
             stamp = frame_seconds(index, pts, self._first_pts, self._time_base, self._info.fps)
-            yield Frame(index, stamp, image, self._source_size)
+            yield Frame(index, stamp, image, self._source_size, self._format)
             yielded += 1
         else:
             return  # every selected frame was read: stop without reading further

@@ -1,17 +1,15 @@
 """Decoder adapter: OpenCV's ``VideoCapture`` (its FFmpeg backend), in process.
 
-Needs the ``opencv`` extra. The file is first checked and probed with the bundled
-ffmpeg binary, so a file OpenCV cannot open gets the same clear error as on the
-imageio_ffmpeg decoder. OpenCV's own frame count is an estimate for most containers; the
-count the file's index declares (read with PyAV) is used instead, and a read that
-falls short of it is reported as an error instead of a silently short video.
+Needs the ``opencv`` extra. The file is first checked and probed with the bundled ffmpeg
+binary (the same clear errors as the imageio_ffmpeg decoder). OpenCV's own frame count is
+an estimate; the count the file's index declares (read with PyAV) is used, and a read
+that falls short of it is an error, never a silently short video.
 
-OpenCV's capture hands out no frame timestamps (its position property is an estimate,
-a frame late on packed B-frames): the ``k``-th frame's timestamp is the ``k``-th
-presentation time of the stored frames, from one demux pass over the packets
-(:mod:`videopipe.adapters.ffmpeg.packets`). A file whose packets cannot tell
-(B-frames stored without composition times, a decode clock that goes back) is refused
-with a typed error naming the pyav decoder.
+OpenCV's capture gives no frame timestamps (its position is an estimate, a frame late on
+packed B-frames): the ``k``-th frame's is the ``k``-th presentation time of the stored
+frames, from one demux pass over the packets (:mod:`videopipe.adapters.ffmpeg.packets`).
+A file whose packets cannot tell (B-frames stored without composition times, a decode
+clock that goes back) is refused with a typed error naming the pyav decoder.
 """
 
 from __future__ import annotations
@@ -100,7 +98,7 @@ class OpenCVFrameSource:
         """Check and probe ``path``, then open it with OpenCV.
 
         With ``size``, each frame is shrunk with ``cv2.resize`` (``INTER_AREA``) after
-        its BGR to RGB conversion.
+        its BGR to RGB (or, for the ``gray`` format, to luma) conversion.
         """
         abspath = check_local_video_file(path)
         facts = probe(self.ffmpeg_exe, path, abspath, self.timeout)
@@ -223,13 +221,15 @@ class OpenCVVideoReader(RunReader):
             )
         return self._timestamps[index]
 
-    def _rgb(self, bgr: Any) -> tuple[Any, tuple[int, int] | None]:
-        """The RGB image (scaled down when the reader scales) and its ``source_size``."""
+    def _rgb(self, bgr: Any) -> tuple[Any, tuple[int, int] | None, str]:
+        """The RGB (or gray) image, scaled when the reader scales, its source size, format."""
         cv2 = self._cv2
-        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        code = cv2.COLOR_BGR2GRAY if self._format == "gray" else cv2.COLOR_BGR2RGB
+        image = cv2.cvtColor(bgr, code)
         if self._output_size is None:
-            return rgb, None
-        return cv2.resize(rgb, self._output_size, interpolation=cv2.INTER_AREA), self.source_size
+            return image, None, self._format
+        scaled = cv2.resize(image, self._output_size, interpolation=cv2.INTER_AREA)
+        return scaled, self.source_size, self._format
 
     def _check_interlaced_conversion(self, bgr: Any) -> None:
         """Refuse to hand out broken frames for an interlaced video.

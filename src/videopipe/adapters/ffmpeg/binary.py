@@ -122,8 +122,12 @@ def rgb24_command(
     selection: FrameSelection,
     output_size: tuple[int, int] | None = None,
     interpolation: str = "bilinear",
+    *,
+    pixel_format: str = "rgb24",
 ) -> list[str]:
     """The ffmpeg command that pipes the selected frames as rgb24, each timed by showinfo.
+
+    ``pixel_format`` ``gray`` pipes FFmpeg's full-range luma instead (one byte a pixel).
 
     Unselected frames are dropped inside ffmpeg (never converted nor piped). With
     ``output_size`` the frames are scaled in planar YUV with ``interpolation`` and then
@@ -142,5 +146,5 @@ def rgb24_command(
     command += ["-vf", ",".join(filters), "-fps_mode", "passthrough"]
     if selection.count is not None:
         command += ["-frames:v", str(selection.count)]
-    command += ["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+    command += ["-f", "rawvideo", "-pix_fmt", pixel_format, "pipe:1"]
     return command

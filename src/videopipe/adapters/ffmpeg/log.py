@@ -22,8 +22,9 @@ _FIELD_ORDER = re.compile(r"\b(?:top|bottom)(?: coded)? first\b")
 SHOWINFO_FRAME_BYTES = re.compile(rb"\bn:\s*(\d+) pts:\s*(-?\d+|NOPTS)\b")
 SHOWINFO_TIME_BASE = re.compile(r"config in time_base: (?P<num>\d+)/(?P<den>\d+)")
 # The first ", WxH" after the codec: the pixel format's parenthesised details may nest
-# ("rgb24(pc, gbr/unknown/unknown, bottom coded first (swapped))" for interlaced video).
-OUTPUT_SIZE = re.compile(r"Video: rawvideo \(RGB\[24\].*?, (\d{1,6})x(\d{1,6})\b")
+# ("rgb24(pc, gbr/unknown/unknown, bottom coded first (swapped))" for interlaced video);
+# rgb24 is "RGB[24]", gray "Y800".
+OUTPUT_SIZE = re.compile(r"Video: rawvideo \((?:RGB\[24\]|Y800) .*?, (\d{1,6})x(\d{1,6})\b")
 LEVEL = re.compile(r"\[(?P<level>panic|fatal|error|warning|info|verbose|debug|trace)\] ")
 
 

@@ -10,20 +10,28 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageDraw, ImageFont
 
 from videopipe.ports.plugins import FrameContext, HistoryEntry, Param, Plugin
 
-try:  # OpenCV draws faster; Pillow is the fallback
-    import cv2 as _cv2_module
 
-    _CV2: Any = _cv2_module
-except ImportError:  # pragma: no cover - opencv is an optional extra
-    _CV2 = None
+@cache
+def _opencv() -> Any:
+    """OpenCV (draws faster), or None: Pillow is the fallback.
+
+    Imported on first drawing, not with the module: the CLI imports this module on
+    every run (for the annotated-video writer's errors), most runs draw nothing.
+    """
+    try:
+        import cv2  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - opencv is an optional extra
+        return None
+    return cv2
+
 
 PALETTE: tuple[tuple[int, int, int], ...] = (
     (255, 56, 56),
@@ -174,6 +182,7 @@ def caption_box(
 
 
 def _draw_opencv(image: npt.NDArray[np.uint8], shapes: list[Shape], thickness: int) -> None:
+    _CV2 = _opencv()  # noqa: N806 - the module
     for shape in shapes:
         x1, y1, x2, y2 = shape.box
         _CV2.rectangle(image, (x1, y1), (x2 - 1, y2 - 1), shape.colour, thickness)
@@ -193,6 +202,8 @@ def _draw_opencv(image: npt.NDArray[np.uint8], shapes: list[Shape], thickness: i
 
 
 def _draw_pillow(image: npt.NDArray[np.uint8], shapes: list[Shape], thickness: int) -> None:
+    from PIL import Image, ImageDraw, ImageFont  # noqa: PLC0415 - only when drawing
+
     canvas = Image.fromarray(image)
     draw = ImageDraw.Draw(canvas)
     font = ImageFont.load_default()
@@ -245,7 +256,7 @@ class Annotate(Plugin):
         for name in ("detections", "codes", "texts", "markers"):
             shapes += shapes_of(inputs.get(name) or (), scores=self.config["scores"])
         thickness = max(1, self.config["thickness"])
-        if _CV2 is not None:
+        if _opencv() is not None:
             _draw_opencv(image, shapes, thickness)
         else:
             _draw_pillow(image, shapes, thickness)

@@ -1,9 +1,11 @@
-"""A frame's shot signature: a small luma grid and a colour histogram of its picture area.
+"""A frame's shot signature: a small luma grid of its picture area.
 
 Cheap by design (well under a millisecond at 1080p): the frame is sampled with a
 stride, never converted whole, so a frame that arrives already small is not shrunk
-again. Black letterbox or pillarbox bars are cut off before the grid is sampled, so
-two letterboxed shots compare by their pictures, not by their shared bars.
+again. It reads an RGB frame or, cheaper, a luma (gray) one: the video's own Y plane
+with its black and white levels, which the decoder hands out without an RGB
+conversion. Black letterbox or pillarbox bars are cut off before the grid is sampled,
+so two letterboxed shots compare by their pictures, not by their shared bars.
 """
 
 from __future__ import annotations
@@ -52,21 +54,29 @@ class Signature:
     saturated: bool
 
 
-def sample(image: npt.NDArray[np.uint8], rows: int) -> Floats:
-    """The luma of ``image`` sampled down to about ``rows``..``2*rows`` rows (float32).
+def sample(
+    image: npt.NDArray[np.uint8], rows: int, luma_range: tuple[int, int] = (0, 255)
+) -> Floats:
+    """The luma of ``image`` sampled down to about ``rows``..``2*rows`` rows (float32, 0..255).
 
-    A stride picks one pixel of each ``s x s`` block, then neighbouring 2x2 samples are
-    averaged (a frame smaller than ``2*rows`` rows is used as it is: no second shrink).
+    ``image`` is RGB ``(H, W, 3)`` or luma ``(H, W)`` whose black and white are
+    ``luma_range`` (limited-range video: 16 and 235), brought to 0..255 as an RGB
+    conversion would. A stride picks one pixel of each ``s x s`` block, then
+    neighbouring 2x2 samples are averaged (a frame smaller than ``2*rows`` rows is used
+    as it is: no second shrink).
     """
     height, width = image.shape[:2]
     stride = max(1, min(height, width) // (2 * rows))
-    picked: Floats = image[::stride, ::stride] @ LUMA
-    if stride == 1 and min(height, width) < 2 * rows:
-        return picked
-    even_h, even_w = picked.shape[0] // 2 * 2, picked.shape[1] // 2 * 2
-    blocks = picked[:even_h, :even_w].reshape(even_h // 2, 2, even_w // 2, 2)
-    pooled: Floats = blocks.mean(axis=(1, 3), dtype=np.float32)
-    return pooled
+    strided = image[::stride, ::stride]
+    picked: Floats = strided.astype(np.float32) if image.ndim == 2 else strided @ LUMA
+    if stride > 1 or min(height, width) >= 2 * rows:
+        even_h, even_w = picked.shape[0] // 2 * 2, picked.shape[1] // 2 * 2
+        blocks = picked[:even_h, :even_w].reshape(even_h // 2, 2, even_w // 2, 2)
+        picked = blocks.mean(axis=(1, 3), dtype=np.float32)
+    if image.ndim == 2 and tuple(luma_range) != (0, 255):
+        black, white = luma_range
+        picked = np.clip((picked - black) * (255.0 / (white - black)), 0.0, 255.0)
+    return picked
 
 
 def picture_area(small: Floats) -> tuple[slice, slice]:
@@ -91,9 +101,11 @@ def picture_area(small: Floats) -> tuple[slice, slice]:
     return rows, cols
 
 
-def signature(image: npt.NDArray[np.uint8], rows: int = GRID[0]) -> Signature:
-    """The :class:`Signature` of an RGB uint8 frame."""
-    small = sample(image, rows)
+def signature(
+    image: npt.NDArray[np.uint8], rows: int = GRID[0], luma_range: tuple[int, int] = (0, 255)
+) -> Signature:
+    """The :class:`Signature` of an RGB or luma uint8 frame (see :func:`sample`)."""
+    small = sample(image, rows, luma_range)
     area_rows, area_cols = picture_area(small)
     whole = _grid(small)
     area = (area_rows.start, area_rows.stop, area_cols.start, area_cols.stop)

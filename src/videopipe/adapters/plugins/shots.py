@@ -16,7 +16,7 @@ from typing import Any
 from videopipe.adapters.plugins import shot_evidence as evidence
 from videopipe.adapters.plugins.shot_features import signature
 from videopipe.adapters.summaries import SceneList
-from videopipe.domain.model import FrameResult
+from videopipe.domain.model import FrameResult, FrameSize
 from videopipe.ports.plugins import FrameContext, HistoryEntry, Param, Plugin
 from videopipe.ports.summaries import Reducer
 
@@ -29,18 +29,29 @@ class ShotSignature(Plugin):
     """A frame's shot signature: a small luma grid of its picture area (bars cut off).
 
     The frame is sampled with a stride (no full-size conversion): a frame that arrives
-    small is not shrunk again.
+    small is not shrunk again. It declares the ``gray`` frame format: in a pipeline
+    where no other node reads the image, the decoder hands out the luma plane and
+    skips its RGB conversion (an RGB frame works the same).
     """
 
     name = "shot_signature"
     description = "Shrink the frame to the small signature shot_evidence compares."
+    inputs = {
+        "image": "the frame: luma (H, W) or RGB (H, W, 3), uint8",
+        "luma_range": "black and white of a luma image (frame.luma_range)",
+    }
     outputs = {"signature": "the frame's Signature (luma grids, picture area, level)"}
+
+    @classmethod
+    def frame_size(cls, params: Mapping[str, Any]) -> FrameSize | None:
+        """The luma plane at the video's size: no RGB conversion."""
+        return FrameSize(format="gray")
 
     def process(
         self, inputs: Mapping[str, Any], context: FrameContext, history: Sequence[HistoryEntry] = ()
     ) -> dict[str, Any]:
         """The signature of this frame."""
-        return {"signature": signature(inputs["image"])}
+        return {"signature": signature(inputs["image"], luma_range=inputs["luma_range"])}
 
 
 class ShotEvidence(Plugin):

@@ -84,7 +84,7 @@ class IndexedPass:
                     found = self._check_frame(index, frame, walk.target)
                     if found == walk.target:
                         timestamp = frame_seconds(found, frame.pts, first_pts, base, fps)
-                        yield Frame(found, timestamp, self._run.convert(frame))
+                        yield self._run.make_frame(found, timestamp, frame)
                         walk.target = next(wanted, None)
                         if walk.target is None:
                             break

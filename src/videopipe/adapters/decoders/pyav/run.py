@@ -18,10 +18,24 @@ from videopipe.adapters.ffmpeg.libav import (
     open_container,
 )
 from videopipe.domain.errors import VideoDecodeError, VideoReadError
-from videopipe.domain.model import FrameSelection, RGBImage, VideoInfo
+from videopipe.domain.model import (
+    FULL_RANGE,
+    LIMITED_RANGE,
+    Frame,
+    FrameSelection,
+    RGBImage,
+    VideoInfo,
+)
 
 if TYPE_CHECKING:
     from videopipe.adapters.decoders.pyav.source import PyAVFrameSource
+
+Y_PLANE_FORMATS = frozenset((
+    *("yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"),
+    *("yuv440p", "yuvj440p", "yuv411p", "yuv410p", "yuva420p", "yuva422p", "yuva444p"),
+    *("nv12", "nv21", "nv16", "nv24"),
+))  # fmt: skip
+"""Pixel formats whose first plane is the 8-bit luma (Y) plane, handed out as it is."""
 
 
 @dataclass
@@ -31,7 +45,7 @@ class DecodeStats:
     ``path``: ``"sequential"``, ``"indexed"`` (the fast path) or ``"fallback"`` (the
     fast path gave up and the rest was decoded sequentially); ``untrusted``: why the
     fast path gave up; ``seeks``: seeks made; ``packets``: packets sent to the decoder;
-    ``decoded``: frames the decoder returned; ``converted``: frames converted to RGB.
+    ``decoded``: frames the decoder returned; ``converted``: frames handed out (RGB or luma).
     """
 
     path: str = "sequential"
@@ -54,6 +68,8 @@ class RunState:
         selection: FrameSelection,
         *,
         output_size: tuple[int, int] | None = None,
+        frame_format: str = "rgb24",
+        source_size: tuple[int, int] | None = None,
     ) -> None:
         self.source = source
         self.path = path
@@ -72,6 +88,8 @@ class RunState:
         if output_size is not None:
             width, height = output_size
             self._scaled = (height, width) if self._steps % 2 else (width, height)
+        self._gray = frame_format == "gray"
+        self._source_size = source_size
         self._pixels = (info.width * info.height) if info.width and info.height else 0
         self.last_yielded = -1
         self.stats = DecodeStats()
@@ -111,13 +129,38 @@ class RunState:
 
     # -- frames ------------------------------------------------------------------------
 
-    def convert(self, frame: Any) -> RGBImage:
-        """The frame as a C-contiguous RGB24 array, turned upright (and scaled, if asked).
+    def make_frame(self, index: int, timestamp: float, frame: Any) -> Frame:
+        """The :class:`Frame` handed out for a decoded ``frame``, in the run's format.
 
-        The rotation is the stream's (read from its first frame when the file was
-        opened), as ffmpeg's autorotation applies it to every frame. A scaled run has
-        swscale scale the frame first, then convert it as an unscaled one.
+        RGB (:meth:`convert`) or luma (:meth:`luma`), with the run's source size.
         """
+        if self._gray:
+            image, luma_range = self.luma(frame)
+            return Frame(index, timestamp, image, self._source_size, "gray", luma_range)
+        return Frame(index, timestamp, self.convert(frame), self._source_size)
+
+    def luma(self, frame: Any) -> tuple[RGBImage, tuple[int, int]]:
+        """The frame's luma as a C-contiguous ``(H, W)`` array and its black/white levels.
+
+        A frame in a planar YUV format with 8-bit samples gives its own Y plane (no
+        conversion: a copy at most); any other format (10-bit, RGB, paletted) is
+        converted to FFmpeg's full-range ``gray`` by swscale. Scaled and turned upright
+        as :meth:`convert` does.
+        """
+        frame = self._prepare(frame)
+        if frame.format.name in Y_PLANE_FORMATS:
+            plane = frame.planes[0]
+            rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+            image: RGBImage = rows[:, : plane.width]
+            full = frame.format.name.startswith("yuvj") or int(frame.color_range or 0) == 2
+            luma_range = FULL_RANGE if full else LIMITED_RANGE
+        else:
+            gray = self._reformatter.reformat(frame, format="gray", threads=self._threads)
+            image, luma_range = cast(RGBImage, gray.to_ndarray()), FULL_RANGE
+        return self._upright(image), luma_range
+
+    def _prepare(self, frame: Any) -> Any:
+        """The decoded frame checked for its size and scaled down if the run scales."""
         if frame.width * frame.height > self._pixels:
             check_frame_pixels(self.path, frame.width, frame.height, self.source.max_frame_pixels)
         if self._scaled is not None:
@@ -131,8 +174,21 @@ class RunState:
                 interpolation=SCALE_INTERPOLATION.upper(),
                 threads=self._threads,
             )
+        return frame
+
+    def convert(self, frame: Any) -> RGBImage:
+        """The frame as a C-contiguous RGB24 array, turned upright (and scaled, if asked).
+
+        The rotation is the stream's (read from its first frame when the file was
+        opened), as ffmpeg's autorotation applies it to every frame. A scaled run has
+        swscale scale the frame first, then convert it as an unscaled one.
+        """
+        frame = self._prepare(frame)
         rgb = self._reformatter.reformat(frame, format="rgb24", threads=self._threads)
-        image = cast(RGBImage, rgb.to_ndarray())
+        return self._upright(cast(RGBImage, rgb.to_ndarray()))
+
+    def _upright(self, image: RGBImage) -> RGBImage:
+        """``image`` turned by the stream's rotation, C-contiguous."""
         if self._steps:
             image = np.rot90(image, k=self._steps)
         if not image.flags.c_contiguous:

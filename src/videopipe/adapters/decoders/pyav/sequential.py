@@ -72,7 +72,7 @@ def sequential_frames(run: RunState) -> Generator[Frame, None, None]:
                 order.check(index, pts, base, first_pts)
             if index > skip_through and selection.contains(index):
                 timestamp = frame_seconds(index, pts, first_pts, base, fps)
-                yield Frame(index, timestamp, run.convert(frame))
+                yield run.make_frame(index, timestamp, frame)
             if selection.is_past(decoded):
                 return  # every selected frame was read: stop without reading further
     run.close_container()

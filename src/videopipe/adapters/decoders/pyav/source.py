@@ -188,17 +188,15 @@ class PyAVVideoReader(RunReader):
             self._info,
             selection,
             output_size=self._output_size,
+            frame_format=self._format,
+            source_size=self.source_size,
         )
-        run.source_size = self.source_size
         self.last_stats = run.stats
         return run
 
 
 class _DecodeRun(RunState):
     """One read: the fast path when it applies, else (or from where it gave up) sequential."""
-
-    source_size: tuple[int, int] | None = None
-    """Set on a scaled run: the video's ``(width, height)``, given to every frame."""
 
     def frames(self) -> Iterator[Frame]:
         """The selected frames; each decode step runs under the run's lock."""
@@ -227,8 +225,6 @@ class _DecodeRun(RunState):
                 item = next(frames, None)
             if item is None:
                 return
-            if self.source_size is not None:
-                item = Frame(item.index, item.timestamp, item.image, self.source_size)
             self.last_yielded = item.index
             box = [item]
             del item  # no local name keeps a yielded frame alive while the next is made

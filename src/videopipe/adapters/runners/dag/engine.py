@@ -197,8 +197,8 @@ class DagPipelineRunner:
 
     def run_pipeline(self, pipeline_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Run the pipeline's DAG on one frame's payload."""
-        run = self._run(pipeline_id)
         frame_index = int(payload["frame_index"])
+        run = self._run(pipeline_id, payload.get("video_path"), frame_index)
         context_base = (pipeline_id, frame_index, float(payload.get("timestamp", 0.0)))
         run.new_frame(payload.get("video_path"), frame_index)
         values: dict[str, Mapping[str, Any]] = {FRAME: payload}
@@ -313,10 +313,24 @@ class DagPipelineRunner:
         self._local.state = state
         return state
 
-    def _run(self, pipeline_id: str) -> _Run:
+    def _run(self, pipeline_id: str, video: object = None, frame_index: int = -1) -> _Run:
+        """The thread's run of ``pipeline_id``; its file is checked when a video starts.
+
+        A later frame of the video in progress reuses the run without asking the
+        library (finding and checking the file took 0.06-0.09 ms a frame): a pipeline
+        file edited during a video takes effect from the next one.
+        """
         state = self._state()
-        pipeline = self.library.load(pipeline_id)
         run = state.runs.get(pipeline_id)
+        if (
+            run is not None
+            and video is not None
+            and run.video == video
+            and run.last_index is not None
+            and frame_index > run.last_index
+        ):
+            return run
+        pipeline = self.library.load(pipeline_id)
         if run is None or run.pipeline is not pipeline:
             if run is not None:
                 run.close()

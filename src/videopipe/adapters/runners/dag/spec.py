@@ -54,6 +54,8 @@ FRAME_KEYS = (
     "source_width",
     "source_height",
     "scale",
+    "format",
+    "luma_range",
 )
 _NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ENV_REFERENCE = re.compile(r"^\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}$")
