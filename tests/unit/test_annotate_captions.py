@@ -49,7 +49,7 @@ def test_a_caption_larger_than_the_frame_is_cut_to_it() -> None:
 def _text_pixels(box: list[int], *, pillow: bool, monkeypatch: pytest.MonkeyPatch) -> int:
     """Dark pixels (the caption's letters) in a grey frame with ``box`` drawn on it."""
     if pillow:
-        monkeypatch.setattr(boxes, "_CV2", None)
+        monkeypatch.setattr(boxes, "_opencv", lambda: None)
     image = np.full((HEIGHT, WIDTH, 3), GREY, np.uint8)
     result = {"objects": [{"box": box, "label": "person", "score": 0.97}]}
     drawn = draw_result(image, result)
