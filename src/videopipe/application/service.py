@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from videopipe.application.batch import InProcessVideoPool
 from videopipe.application.frames import build_payload
+from videopipe.application.jobs import DEFAULT_MAX_ATTEMPTS, BatchRun, options_hash, prepare_batch
 from videopipe.application.report import ReportBuilder, ReportingStream, runner_reducers
 from videopipe.application.sequential import SequentialExecutor
 from videopipe.application.settings import (
@@ -20,13 +22,17 @@ from videopipe.application.settings import (
     check_seconds,
 )
 from videopipe.application.work import ServiceWork, WorkOrder
+from videopipe.domain.errors import ConfigurationError
 from videopipe.domain.model import Frame, FrameResult, FrameSelection, VideoInfo
 from videopipe.domain.report import VideoReport
+from videopipe.ports.batch import VideoPool
 from videopipe.ports.closing import closed_after
 from videopipe.ports.encoding import ImageEncoder
 from videopipe.ports.executor import Executor
 from videopipe.ports.frames import FrameSource
+from videopipe.ports.manifest import JobManifest
 from videopipe.ports.runner import PipelineRunner
+from videopipe.ports.sinks import ResultSink
 from videopipe.ports.work import VideoWork
 
 
@@ -219,6 +225,104 @@ class VideoFilePipelineService:
             retries=self.retries,
             runner_timeout=self.runner_timeout,
         )
+
+    def batch(  # noqa: PLR0913 - the batch's options, each a keyword
+        self,
+        pipeline_id: str,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        jobs: int = 1,
+        output_dir: str | os.PathLike[str] | None = None,
+        max_errors: int | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        force: bool = False,
+    ) -> BatchRun:
+        """A batch over the videos of ``paths`` (files, directories, globs), ready to run.
+
+        See :meth:`run_batch`; the :class:`~videopipe.application.jobs.BatchRun` also
+        tells what the manifest skipped and streams progress events.
+        """
+        self._check_pipeline_id(pipeline_id)
+        check_int("jobs", jobs, 1, error=ConfigurationError)
+        if max_errors is not None:
+            check_int("max_errors", max_errors, 0, error=ConfigurationError)
+        settings = self.settings()
+        selection = self.selection
+        sink, suffix = self.result_files()
+        directory = None if output_dir is None else os.fspath(output_dir)
+        manifest = None
+        if directory is not None:
+            if sink is None:
+                raise ConfigurationError(f"{type(self).__name__} writes no results files")
+            os.makedirs(directory, exist_ok=True)
+            manifest = self.open_manifest(directory)
+        options = options_hash(
+            settings, pipeline_id, selection, {"max_errors": max_errors, "suffix": suffix}
+        )
+        return prepare_batch(
+            lambda path: WorkOrder(settings, pipeline_id, path, selection),
+            paths,
+            pool=self.video_pool(jobs),
+            output_dir=directory,
+            open_sink=sink,
+            suffix=suffix,
+            manifest=manifest,
+            options=options,
+            max_errors=max_errors,
+            max_attempts=max_attempts,
+            force=force,
+        )
+
+    def run_batch(  # noqa: PLR0913 - the batch's options, each a keyword
+        self,
+        pipeline_id: str,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        jobs: int = 1,
+        output_dir: str | os.PathLike[str] | None = None,
+        max_errors: int | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        force: bool = False,
+    ) -> Iterator[VideoReport]:
+        """Run the pipeline on every video of ``paths``; each video's report as it finishes.
+
+        ``paths``: files, directories (searched recursively for
+        :data:`~videopipe.application.inputs.VIDEO_EXTENSIONS`) and globs. ``jobs``
+        videos run at once (``jobs > 1``: local worker processes). A video that fails
+        gives a report with ``error``; the batch goes on. With ``output_dir``, each
+        video's results go to their own file there and ``output_dir/manifest.sqlite``
+        records every video, so the same call again skips what is done, retries what
+        failed (up to ``max_attempts`` runs), redoes what changed, and refuses a
+        manifest made with other options unless ``force``. ``max_errors``: more frames
+        skipped (``on_error="skip"``) than this fail the video.
+        """
+        return self.batch(
+            pipeline_id,
+            paths,
+            jobs=jobs,
+            output_dir=output_dir,
+            max_errors=max_errors,
+            max_attempts=max_attempts,
+            force=force,
+        ).reports()
+
+    def video_pool(self, jobs: int) -> VideoPool:
+        """Where a batch's videos run: here, one after another (``jobs == 1`` only)."""
+        if jobs != 1:
+            raise ConfigurationError(
+                "jobs > 1 runs videos in worker processes: use videopipe.VideoFilePipelineService"
+            )
+        return InProcessVideoPool()
+
+    def open_manifest(self, output_dir: str) -> JobManifest:
+        """The manifest of a batch writing to ``output_dir`` (none in the application)."""
+        raise ConfigurationError(
+            "a batch with an output directory needs videopipe.VideoFilePipelineService"
+        )
+
+    def result_files(self) -> tuple[Callable[[str], ResultSink] | None, str]:
+        """How a batch writes one video's results file, and the files' suffix."""
+        return None, ""
 
     def video_info(self, path: str | os.PathLike[str]) -> VideoInfo:
         """Open the file with this service's decoder and report what it declares."""

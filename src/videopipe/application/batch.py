@@ -1,0 +1,179 @@
+"""One video of a batch as a task (:class:`VideoJob`), and the in-process pool that runs them.
+
+A :class:`VideoJob` is picklable (a :class:`~videopipe.application.work.WorkOrder`, the
+output path, the sink factory), so a pool can run it in another process or on a
+cluster worker. It writes the video's results to ``output + ".part"`` and renames it
+to ``output`` only when the video is done: a batch killed at any moment leaves whole
+outputs of finished videos and no partial one under a final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from videopipe.application.work import ServiceWork, WorkOrder
+from videopipe.domain.model import FrameResult, VideoInfo
+from videopipe.domain.report import SkippedFrame, VideoReport
+from videopipe.ports.batch import BatchEvent, VideoFinished, VideoProgress, VideoStarted, VideoTask
+from videopipe.ports.closing import closed_after
+from videopipe.ports.sinks import ResultSink
+
+PART_SUFFIX = ".part"
+"""What a video's output is called until the video is done."""
+
+
+def error_of(exc: BaseException) -> dict[str, str]:
+    """``{"type", "message"}`` of a failure, as manifests and reports record it."""
+    return {"type": type(exc).__name__, "message": " ".join(str(exc).split())}
+
+
+class _Report:
+    """Folds one video's ordered results into its :class:`VideoReport` (no summaries yet)."""
+
+    def __init__(self, order: WorkOrder) -> None:
+        self.order = order
+        self.info: VideoInfo | None = None
+        self.frames = 0
+        self.skipped: list[SkippedFrame] = []
+
+    def add(self, item: FrameResult) -> None:
+        self.frames += 1
+        if item.error is not None:
+            self.skipped.append(SkippedFrame(item.frame_index, item.timestamp, item.error))
+
+    def finish(self, error: BaseException | None = None) -> VideoReport:
+        return VideoReport(
+            video=self.order.path,
+            pipeline_id=self.order.pipeline_id,
+            info=self.info,
+            frames_processed=self.frames,
+            skipped=tuple(self.skipped),
+            error=None if error is None else error_of(error),
+        )
+
+
+class _Stopped(BaseException):
+    """Ends the running video of a batch whose caller stopped reading (not a failure)."""
+
+
+class TooManyErrorsError(RuntimeError):
+    """More frames were skipped than ``--max-errors`` allows: the video failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class VideoJob:
+    """Run one video to its report, writing its results to ``output`` when given.
+
+    ``open_sink(path)`` opens the results file (a picklable callable, e.g. a sink
+    factory); ``max_errors``: more skipped frames than this fail the video.
+    """
+
+    order: WorkOrder
+    output: str | None = None
+    open_sink: Callable[[str], ResultSink] | None = None
+    max_errors: int | None = None
+
+    @property
+    def path(self) -> str:
+        """The video file."""
+        return self.order.path
+
+    def __call__(self, progress: Callable[[int], None]) -> VideoReport:
+        """Run the video; a failure is the report's ``error``, never an exception."""
+        report = _Report(self.order)
+        sink: ResultSink | None = None
+        part = None if self.output is None else self.output + PART_SUFFIX
+        failure: BaseException | None = None
+        work = ServiceWork(self.order)
+        try:
+            if part is not None and self.open_sink is not None:
+                sink = self.open_sink(part)
+            with work.open() as reader:
+                report.info = reader.info
+                with closed_after(reader.frames(work.selection)) as frames:
+                    for frame in frames:
+                        item = work.process(frame)
+                        report.add(item)
+                        if sink is not None:
+                            sink.write(self.order.path, item)
+                        progress(report.frames)
+            if self.max_errors is not None and len(report.skipped) > self.max_errors:
+                raise TooManyErrorsError(
+                    f"{len(report.skipped)} frames skipped, more than --max-errors "
+                    f"{self.max_errors}; first: frame {report.skipped[0].frame_index}: "
+                    f"{report.skipped[0].error.get('message', '')}"
+                )
+            if sink is not None:
+                sink.close()
+        except Exception as exc:
+            failure = exc
+        finally:
+            work.close()
+            if sink is not None:
+                with contextlib.suppress(Exception):
+                    sink.close()
+        if part is not None and self.output is not None and sink is not None:
+            if failure is None:
+                os.replace(part, self.output)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(part)
+        return report.finish(failure)
+
+
+class InProcessVideoPool:
+    """Runs the tasks one after another on a thread of this process (``--jobs 1``).
+
+    Nothing is pickled, so any runner works. Closing the event stream early lets the
+    running video end at its next frame.
+    """
+
+    name = "in-process"
+
+    def run(self, tasks: Sequence[VideoTask]) -> Iterator[BatchEvent]:
+        """Run ``tasks`` in order; events as they happen."""
+        return self._events(list(tasks))
+
+    @staticmethod
+    def _events(tasks: list[VideoTask]) -> Iterator[BatchEvent]:
+        events: queue.Queue[BatchEvent | None] = queue.Queue(maxsize=256)
+        stop = threading.Event()
+
+        def progress_of(path: str) -> Callable[[int], None]:
+            def progress(frames: int) -> None:
+                if stop.is_set():
+                    raise _Stopped  # the caller closed the batch: end this video now
+                with contextlib.suppress(queue.Full):
+                    events.put_nowait(VideoProgress(path, frames))
+
+            return progress
+
+        def work() -> None:
+            try:
+                for task in tasks:
+                    if stop.is_set():
+                        return
+                    events.put(VideoStarted(task.path))
+                    report = task(progress_of(task.path))
+                    events.put(VideoFinished(task.path, report))
+            except _Stopped:
+                return
+            finally:
+                events.put(None)
+
+        thread = threading.Thread(target=work, name="videopipe-batch", daemon=True)
+        thread.start()
+        try:
+            while (event := events.get()) is not None:
+                yield event
+        finally:
+            stop.set()
+            while thread.is_alive():  # drain, so the thread never blocks on a full queue
+                with contextlib.suppress(queue.Empty):
+                    events.get(timeout=0.1)
+            thread.join()
