@@ -7,13 +7,13 @@ from collections.abc import Callable, Iterable
 
 from videopipe import application as _application
 from videopipe.adapters.batch import ProcessVideoPool, open_json_lines
-from videopipe.adapters.manifest import MANIFEST_NAME, SqliteManifest
 from videopipe.adapters.decoders import create_frame_source
 from videopipe.adapters.executors import create_executor
+from videopipe.adapters.manifest import MANIFEST_NAME, SqliteManifest
 from videopipe.adapters.runners.dag import DagPipelineRunner
+from videopipe.application.batch import InProcessVideoPool
 from videopipe.application.report import ReportBuilder, runner_reducers
 from videopipe.application.settings import ErrorPolicy, ImageBytesMode
-from videopipe.application.batch import InProcessVideoPool
 from videopipe.domain.model import FrameResult
 from videopipe.domain.report import VideoReport
 from videopipe.ports.batch import VideoPool

@@ -190,6 +190,7 @@ class BatchRun:
         self.pool = pool
         self.skipped = list(skipped)
         self.manifest = manifest
+        self.manifest_location = None if manifest is None else manifest.location
 
     def events(self) -> Iterator[BatchEvent]:
         """Run the batch; its events as they happen."""
@@ -212,7 +213,7 @@ class BatchRun:
                     yield event.report
 
 
-def prepare_batch(  # noqa: PLR0913 - the batch's options, each a keyword
+def prepare_batch(
     order_of: Callable[[str], WorkOrder],
     paths: Iterable[str | os.PathLike[str]],
     *,
@@ -233,6 +234,7 @@ def prepare_batch(  # noqa: PLR0913 - the batch's options, each a keyword
     written with ``open_sink``.
     """
     videos = find_videos(paths)
+    output_dir = None if output_dir is None else os.path.abspath(output_dir)
     outputs = [
         (video, "" if output_dir is None else os.path.join(output_dir, output_name(video, suffix)))
         for video in videos

@@ -226,7 +226,7 @@ class VideoFilePipelineService:
             runner_timeout=self.runner_timeout,
         )
 
-    def batch(  # noqa: PLR0913 - the batch's options, each a keyword
+    def batch(
         self,
         pipeline_id: str,
         paths: Iterable[str | os.PathLike[str]],
@@ -273,7 +273,7 @@ class VideoFilePipelineService:
             force=force,
         )
 
-    def run_batch(  # noqa: PLR0913 - the batch's options, each a keyword
+    def run_batch(
         self,
         pipeline_id: str,
         paths: Iterable[str | os.PathLike[str]],

@@ -18,7 +18,7 @@ from types import FrameType
 import click
 
 from videopipe.adapters.quiet import libraries_quieted
-from videopipe.cli import bench, catalog, run  # noqa: F401 - registers the commands
+from videopipe.cli import batch, bench, catalog, run  # noqa: F401 - registers the commands
 from videopipe.cli.app import (
     EXIT_CLUSTER,
     EXIT_INPUT,

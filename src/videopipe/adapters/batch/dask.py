@@ -43,7 +43,7 @@ class DaskVideoPool:
             futures[future] = task
             yield VideoStarted(task.path)
         try:
-            for future in as_completed(list(futures)):
+            for future in as_completed(list(futures)):  # type: ignore[no-untyped-call]
                 task = futures[future]
                 try:
                     report = future.result()

@@ -66,7 +66,9 @@ def _worker_main(conn: Connection) -> None:
 
 def failed_report(path: str, exc: BaseException) -> VideoReport:
     """The report of a video whose task could not report (a lost worker, a broken task)."""
-    return VideoReport(video=path, pipeline_id="", info=None, frames_processed=0, error=error_of(exc))
+    return VideoReport(
+        video=path, pipeline_id="", info=None, frames_processed=0, error=error_of(exc)
+    )
 
 
 class _Worker:
