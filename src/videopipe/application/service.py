@@ -237,21 +237,16 @@ class VideoFilePipelineService:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         force: bool = False,
     ) -> BatchRun:
-        """A batch over the videos of ``paths`` (files, directories, globs), ready to run.
-
-        See :meth:`run_batch`; the :class:`~videopipe.application.jobs.BatchRun` also
-        tells what the manifest skipped and streams progress events.
-        """
+        """:meth:`run_batch` as a :class:`~videopipe.application.jobs.BatchRun` (skips, events)."""
         self._check_pipeline_id(pipeline_id)
         check_int("jobs", jobs, 1, error=ConfigurationError)
         if max_errors is not None:
             check_int("max_errors", max_errors, 0, error=ConfigurationError)
-        settings = self.settings()
-        selection = self.selection
+        settings, selection = self.settings(), self.selection
         sink, suffix = self.result_files()
-        directory = None if output_dir is None else os.fspath(output_dir)
-        manifest = None
-        if directory is not None:
+        directory = manifest = None
+        if output_dir is not None:
+            directory = os.fspath(output_dir)
             if sink is None:
                 raise ConfigurationError(f"{type(self).__name__} writes no results files")
             os.makedirs(directory, exist_ok=True)
