@@ -36,7 +36,7 @@ class DaskVideoPool:
     def _events(self, tasks: list[VideoTask]) -> Iterator[BatchEvent]:
         from distributed import as_completed  # noqa: PLC0415 - optional extra
 
-        client = self.executor.client
+        client = self.executor.client()
         futures = {}
         for task in tasks:
             future = client.submit(_run_video, task, pure=False)
