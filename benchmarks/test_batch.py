@@ -15,19 +15,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from conftest import RESULTS, Measurement
+from test_cluster import OneThreadBlurRunner
 from videopipe.adapters.decoders import create_frame_source
 from videopipe.api import VideoFilePipelineService
 from videopipe.testing.media import make_video
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_cluster import OneThreadBlurRunner  # noqa: E402
 
 FILES = int(os.environ.get("VIDEOPIPE_BENCH_BATCH_FILES", "200"))
 FRAMES = int(os.environ.get("VIDEOPIPE_BENCH_BATCH_FRAMES", "24"))

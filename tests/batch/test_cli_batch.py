@@ -23,6 +23,14 @@ def rows(out: Path) -> dict[str, dict[str, object]]:
         return {row["path"]: dict(row) for row in db.execute("SELECT * FROM videos")}
 
 
+def done_count(out: Path) -> int:
+    """Videos done so far (0 while the manifest is being made)."""
+    try:
+        return sum(row["status"] == "done" for row in rows(out).values())
+    except sqlite3.OperationalError:
+        return 0
+
+
 def outputs(out: Path) -> dict[str, bytes]:
     return {
         path.name: path.read_bytes() for path in sorted(out.iterdir()) if path.suffix == ".jsonl"
@@ -85,13 +93,7 @@ def test_a_killed_batch_rerun_gives_the_outputs_of_an_uninterrupted_one(tmp_path
         start_new_session=True,
     ) as process:
         try:
-            wait_for(
-                lambda: (
-                    (killed / "manifest.sqlite").exists()
-                    and sum(row["status"] == "done" for row in rows(killed).values()) >= 3
-                ),
-                what="3 videos done",
-            )
+            wait_for(lambda: done_count(killed) >= 3, what="3 videos done")
         finally:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)

@@ -23,7 +23,12 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from videopipe.adapters._malloc import tune_glibc_malloc
-from videopipe.adapters.executors._pool import START_METHODS, default_start_method
+from videopipe.adapters.executors._pool import (
+    START_METHODS,
+    default_start_method,
+    raise_exit,
+    watch_parent,
+)
 from videopipe.application.batch import error_of
 from videopipe.application.settings import check_int
 from videopipe.domain.errors import ConfigurationError, WorkerLostError
@@ -39,7 +44,9 @@ _STOP_GRACE = 3.0
 def _worker_main(conn: Connection) -> None:
     """A worker's loop: ``("run", index, task)`` in, progress and the report out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, raise_exit)  # unwind: the decoder and the .part close
     parent = os.getppid()
+    watch_parent(parent)  # a parent killed mid-video: stop, do not finish it unseen
     tune_glibc_malloc()
     while True:
         try:
