@@ -262,3 +262,23 @@ def test_the_outputs_do_not_depend_on_jobs(tmp_path: Path, jobs: int) -> None:
     assert videopipe(*args, str(tmp_path / "one"), "--jobs", "1").returncode == 3
     assert videopipe(*args, str(tmp_path / "many"), "--jobs", str(jobs)).returncode == 3
     assert outputs(tmp_path / "one") == outputs(tmp_path / "many")
+
+
+def test_a_terminal_gets_files_and_frames_bars_and_the_final_table(tmp_path: Path) -> None:
+    from tests.e2e.test_cli_progress import run_with_terminal_stderr  # noqa: PLC0415
+
+    _, bads = video_folder(tmp_path / "videos", good=2, corrupt=1)
+    args = ["run", str(tmp_path / "videos"), "-p", "motion", "--env", "dev", "-j", "2"]
+    code, _, stderr = run_with_terminal_stderr(*args, "--output-dir", str(tmp_path / "out"))
+    assert code == 3
+    assert "files" in stderr
+    assert "frames" in stderr
+    assert "3/3" in stderr
+    assert "12/12" in stderr  # two videos of 6 frames
+    assert "VideoReadError" in stderr
+    assert "2 done, 1 failed, 0 skipped" in stderr
+    code, _, stderr = run_with_terminal_stderr(*args, "--output-dir", str(tmp_path / "out"))
+    assert code == 3
+    assert "done before" in stderr
+    assert "0 done, 1 failed, 2 skipped" in stderr
+    assert bads[0].name in stderr

@@ -205,6 +205,7 @@ def _run(batch: BatchRun, outcome: _Outcome, progress: Progress | None) -> None:
         files = progress.add_task("files", total=len(batch.jobs))
         frames = progress.add_task("frames", total=None)
     seen: dict[str, int] = {}
+    total = 0
     with closed_after(batch.events()) as events:
         for event in events:
             if isinstance(event, VideoStarted):
@@ -218,9 +219,12 @@ def _run(batch: BatchRun, outcome: _Outcome, progress: Progress | None) -> None:
                 report = event.report
                 (outcome.done if report.ok else outcome.failed).append(report)
                 step = report.frames_processed - seen.pop(event.path, 0)
+                total += report.frames_processed
                 if progress is not None and files is not None and frames is not None:
                     progress.advance(frames, max(step, 0))
                     progress.advance(files)
+    if progress is not None and frames is not None:
+        progress.update(frames, total=total, completed=total)  # the bar ends full
 
 
 def _print_table(batch: BatchRun, outcome: _Outcome) -> None:
