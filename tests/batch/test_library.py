@@ -71,3 +71,10 @@ def test_bad_arguments_are_refused_at_once(tmp_path: Path) -> None:
         service().run_batch("motion", [tmp_path / "videos"], jobs=0)
     with pytest.raises(ValueError, match="pipeline_id"):
         service().run_batch("", [tmp_path / "videos"])
+
+
+def test_one_path_given_alone_is_one_path_not_its_characters(tmp_path: Path) -> None:
+    goods, _ = video_folder(tmp_path / "videos", good=2)
+    (report,) = service().run_batch("motion", str(goods[0]))
+    assert report.video == str(goods[0])
+    assert len(list(service().run_batch("motion", tmp_path / "videos"))) == 2
