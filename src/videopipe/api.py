@@ -14,6 +14,7 @@ from videopipe.adapters.runners.dag import DagPipelineRunner
 from videopipe.application.batch import InProcessVideoPool
 from videopipe.application.report import ReportBuilder, runner_reducers
 from videopipe.application.settings import ErrorPolicy, ImageBytesMode
+from videopipe.domain.errors import ConfigurationError
 from videopipe.domain.model import FrameResult
 from videopipe.domain.report import VideoReport
 from videopipe.ports.batch import VideoPool
@@ -84,8 +85,12 @@ class VideoFilePipelineService(_application.VideoFilePipelineService):
         """``output_dir/manifest.sqlite``."""
         return SqliteManifest(os.path.join(output_dir, MANIFEST_NAME))
 
-    def result_files(self) -> tuple[Callable[[str], ResultSink] | None, str]:
-        """JSON lines, ``.jsonl``."""
+    def result_files(
+        self, results_format: str | None = None
+    ) -> tuple[Callable[[str], ResultSink] | None, str]:
+        """``results_format``'s sink factory and suffix (JSON lines, ``.jsonl``)."""
+        if results_format not in (None, "jsonl"):
+            raise ConfigurationError(f"a batch writes JSON lines, not {results_format!r}")
         return open_json_lines, ".jsonl"
 
 

@@ -1,4 +1,9 @@
-"""The video service: runs a pipeline runner over the frames of a video file."""
+"""The video service: runs a pipeline runner over the frames of a video file, or of many.
+
+Over 300 lines because it is the library's one entry point: the per-file calls and the
+batch calls (``batch``, ``run_batch``, whose work lives in ``jobs`` and ``batch``) share
+its checked settings.
+"""
 
 from __future__ import annotations
 
@@ -236,6 +241,7 @@ class VideoFilePipelineService:
         max_errors: int | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         force: bool = False,
+        results_format: str | None = None,
     ) -> BatchRun:
         """:meth:`run_batch` as a :class:`~videopipe.application.jobs.BatchRun` (skips, events)."""
         self._check_pipeline_id(pipeline_id)
@@ -243,7 +249,7 @@ class VideoFilePipelineService:
         if max_errors is not None:
             check_int("max_errors", max_errors, 0, error=ConfigurationError)
         settings, selection = self.settings(), self.selection
-        sink, suffix = self.result_files()
+        sink, suffix = self.result_files(results_format)
         directory = manifest = None
         if output_dir is not None:
             directory = os.fspath(output_dir)
@@ -278,6 +284,7 @@ class VideoFilePipelineService:
         max_errors: int | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         force: bool = False,
+        results_format: str | None = None,
     ) -> Iterator[VideoReport]:
         """Run the pipeline on every video of ``paths``; each video's report as it finishes.
 
@@ -288,7 +295,8 @@ class VideoFilePipelineService:
         video's results go to their own file there and ``output_dir/manifest.sqlite``
         records every video, so the same call again skips what is done, retries what
         failed (up to ``max_attempts`` runs), redoes what changed, and refuses a
-        manifest made with other options unless ``force``. ``max_errors``: more frames
+        manifest made with other options unless ``force``; ``results_format`` names the
+        files' format (default JSON lines). ``max_errors``: more frames
         skipped (``on_error="skip"``) than this fail the video.
         """
         return self.batch(
@@ -299,6 +307,7 @@ class VideoFilePipelineService:
             max_errors=max_errors,
             max_attempts=max_attempts,
             force=force,
+            results_format=results_format,
         ).reports()
 
     def video_pool(self, jobs: int) -> VideoPool:
@@ -315,7 +324,9 @@ class VideoFilePipelineService:
             "a batch with an output directory needs videopipe.VideoFilePipelineService"
         )
 
-    def result_files(self) -> tuple[Callable[[str], ResultSink] | None, str]:
+    def result_files(
+        self, results_format: str | None = None
+    ) -> tuple[Callable[[str], ResultSink] | None, str]:
         """How a batch writes one video's results file, and the files' suffix."""
         return None, ""
 
