@@ -229,9 +229,9 @@ def prepare_batch(
 ) -> BatchRun:
     """Find the videos of ``paths``, plan them against ``manifest`` and build their jobs.
 
-    ``paths`` may be one path. ``order_of(path)`` is the work order of one video. With ``output_dir`` each video's
-    results go to ``output_dir/<name>`` (:func:`~videopipe.application.inputs.output_name`),
-    written with ``open_sink``.
+    ``paths`` may be one path. ``order_of(path)`` is the work order of one video. With
+    ``output_dir`` each video's results go to ``output_dir/<name>``
+    (:func:`~videopipe.application.inputs.output_name`), written with ``open_sink``.
     """
     videos = find_videos([paths] if isinstance(paths, str | os.PathLike) else paths)
     output_dir = None if output_dir is None else os.path.abspath(output_dir)
