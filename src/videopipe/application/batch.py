@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from videopipe.application.work import ServiceWork, WorkOrder
+from videopipe.domain.errors import VideoPipeError
 from videopipe.domain.model import FrameResult, VideoInfo
 from videopipe.domain.report import SkippedFrame, VideoReport
 from videopipe.ports.batch import BatchEvent, VideoFinished, VideoProgress, VideoStarted, VideoTask
@@ -61,7 +62,7 @@ class _Stopped(BaseException):
     """Ends the running video of a batch whose caller stopped reading (not a failure)."""
 
 
-class TooManyErrorsError(RuntimeError):
+class TooManyErrorsError(VideoPipeError, RuntimeError):
     """More frames were skipped than ``--max-errors`` allows: the video failed."""
 
 
@@ -86,13 +87,29 @@ class VideoJob:
     def __call__(self, progress: Callable[[int], None]) -> VideoReport:
         """Run the video; a failure is the report's ``error``, never an exception."""
         report = _Report(self.order)
-        sink: ResultSink | None = None
         part = None if self.output is None else self.output + PART_SUFFIX
-        failure: BaseException | None = None
-        work = ServiceWork(self.order)
+        sink: ResultSink | None = None
         try:
             if part is not None and self.open_sink is not None:
                 sink = self.open_sink(part)
+            self._run(report, sink, progress)
+            if sink is not None:
+                sink.close()  # commits: the part is whole
+                os.replace(sink.location, str(self.output))
+        except Exception as exc:
+            if sink is not None:
+                with contextlib.suppress(Exception):
+                    sink.close()
+                with contextlib.suppress(OSError):
+                    os.remove(sink.location)
+            return report.finish(exc)
+        return report.finish()
+
+    def _run(
+        self, report: _Report, sink: ResultSink | None, progress: Callable[[int], None]
+    ) -> None:
+        work = ServiceWork(self.order)
+        try:
             with work.open() as reader:
                 report.info = reader.info
                 with closed_after(reader.frames(work.selection)) as frames:
@@ -102,28 +119,14 @@ class VideoJob:
                         if sink is not None:
                             sink.write(self.order.path, item)
                         progress(report.frames)
-            if self.max_errors is not None and len(report.skipped) > self.max_errors:
-                raise TooManyErrorsError(
-                    f"{len(report.skipped)} frames skipped, more than --max-errors "
-                    f"{self.max_errors}; first: frame {report.skipped[0].frame_index}: "
-                    f"{report.skipped[0].error.get('message', '')}"
-                )
-            if sink is not None:
-                sink.close()
-        except Exception as exc:
-            failure = exc
         finally:
             work.close()
-            if sink is not None:
-                with contextlib.suppress(Exception):
-                    sink.close()
-        if part is not None and self.output is not None and sink is not None:
-            if failure is None:
-                os.replace(part, self.output)
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(part)
-        return report.finish(failure)
+        skipped = report.skipped
+        if self.max_errors is not None and len(skipped) > self.max_errors:
+            raise TooManyErrorsError(
+                f"{len(skipped)} frames skipped, more than --max-errors {self.max_errors}; "
+                f"first: frame {skipped[0].frame_index}: {skipped[0].error.get('message', '')}"
+            )
 
 
 class InProcessVideoPool:
