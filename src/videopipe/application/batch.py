@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from videopipe.application.work import ServiceWork, WorkOrder
-from videopipe.domain.errors import VideoPipeError
+from videopipe.domain.errors import TooManyErrorsError
 from videopipe.domain.model import FrameResult, VideoInfo
 from videopipe.domain.report import SkippedFrame, VideoReport
 from videopipe.ports.batch import BatchEvent, VideoFinished, VideoProgress, VideoStarted, VideoTask
@@ -60,10 +60,6 @@ class _Report:
 
 class _Stopped(BaseException):
     """Ends the running video of a batch whose caller stopped reading (not a failure)."""
-
-
-class TooManyErrorsError(VideoPipeError, RuntimeError):
-    """More frames were skipped than ``--max-errors`` allows: the video failed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +119,13 @@ class VideoJob:
             work.close()
         skipped = report.skipped
         if self.max_errors is not None and len(skipped) > self.max_errors:
+            first = skipped[0]
             raise TooManyErrorsError(
-                f"{len(skipped)} frames skipped, more than --max-errors {self.max_errors}; "
-                f"first: frame {skipped[0].frame_index}: {skipped[0].error.get('message', '')}"
+                self.order.path,
+                len(skipped),
+                self.max_errors,
+                first.frame_index,
+                str(first.error.get("message", "")),
             )
 
 
