@@ -282,3 +282,44 @@ def test_a_terminal_gets_files_and_frames_bars_and_the_final_table(tmp_path: Pat
     assert "done before" in stderr
     assert "0 done, 1 failed, 2 skipped" in stderr
     assert "VideoReadError" in stderr  # the failed video, still listed with its error
+
+
+def test_summary_file_has_every_video_in_order_even_those_done_before(tmp_path: Path) -> None:
+    goods, _ = video_folder(tmp_path / "videos", good=3, frames=8)
+    single = tmp_path / "single.jsonl"
+    plain = videopipe(
+        "run",
+        *map(str, goods),
+        "-p",
+        "motion",
+        "--env",
+        "dev",
+        "--summary",
+        str(single),
+        "-o",
+        str(tmp_path / "lines.jsonl"),
+    )
+    assert plain.returncode == 0, plain.stderr
+    args = [
+        "run",
+        str(tmp_path / "videos"),
+        "-p",
+        "motion",
+        "--env",
+        "dev",
+        "-j",
+        "2",
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--summary",
+    ]
+    first = videopipe(*args, str(tmp_path / "first.jsonl"))
+    assert first.returncode == 0, first.stderr
+    goods[1].write_bytes(goods[1].read_bytes())  # a new mtime: redone; the others skipped
+    again = videopipe(*args, str(tmp_path / "again.jsonl"))
+    assert again.returncode == 0, again.stderr
+    expected = [json.loads(line) for line in single.read_text().splitlines()]
+    assert len(expected) == 3
+    for name in ("first.jsonl", "again.jsonl"):
+        written = [json.loads(line) for line in (tmp_path / name).read_text().splitlines()]
+        assert written == expected

@@ -78,3 +78,17 @@ def test_one_path_given_alone_is_one_path_not_its_characters(tmp_path: Path) -> 
     (report,) = service().run_batch("motion", str(goods[0]))
     assert report.video == str(goods[0])
     assert len(list(service().run_batch("motion", tmp_path / "videos"))) == 2
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_batch_reports_carry_the_summaries_of_service_report(tmp_path: Path, jobs: int) -> None:
+    goods, _ = video_folder(tmp_path / "videos", good=2, frames=12)
+    reports = {
+        report.video: report
+        for report in service().run_batch("motion", goods, jobs=jobs, max_gap=1)
+    }
+    for good in goods:
+        alone = service().report("motion", good, max_gap=1)
+        assert reports[str(good)].summaries == alone.summaries
+        assert reports[str(good)].summaries["motion"]["intervals"]  # the square moves
+        assert reports[str(good)].to_dict() == alone.to_dict()

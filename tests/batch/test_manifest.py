@@ -32,8 +32,20 @@ def test_rows_round_trip_and_the_table_has_the_documented_columns(
     manifest: SqliteManifest, tmp_path: Path
 ) -> None:
     assert isinstance(manifest, JobManifest)
+    report = {"video": "/v.mp4", "summary": {"motion": {"intervals": []}}}
     entry = VideoEntry(
-        "/v.mp4", 10, 1.5, "h", "failed", 3, {"type": "E", "message": "m"}, None, 1.0, 2.0, 2
+        "/v.mp4",
+        10,
+        1.5,
+        "h",
+        "failed",
+        3,
+        {"type": "E", "message": "m"},
+        None,
+        1.0,
+        2.0,
+        2,
+        report,
     )
     manifest.put(entry)
     assert manifest.get("/v.mp4") == entry
@@ -53,6 +65,7 @@ def test_rows_round_trip_and_the_table_has_the_documented_columns(
         "started",
         "ended",
         "attempts",
+        "report",
     ]
 
 

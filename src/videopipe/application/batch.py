@@ -16,10 +16,10 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from videopipe.application.report import ReportBuilder, runner_reducers
 from videopipe.application.work import ServiceWork, WorkOrder
 from videopipe.domain.errors import TooManyErrorsError
-from videopipe.domain.model import FrameResult, VideoInfo
-from videopipe.domain.report import SkippedFrame, VideoReport
+from videopipe.domain.report import VideoReport
 from videopipe.ports.batch import BatchEvent, VideoFinished, VideoProgress, VideoStarted, VideoTask
 from videopipe.ports.closing import closed_after
 from videopipe.ports.sinks import ResultSink
@@ -33,31 +33,6 @@ def error_of(exc: BaseException) -> dict[str, str]:
     return {"type": type(exc).__name__, "message": " ".join(str(exc).split())}
 
 
-class _Report:
-    """Folds one video's ordered results into its :class:`VideoReport` (no summaries yet)."""
-
-    def __init__(self, order: WorkOrder) -> None:
-        self.order = order
-        self.info: VideoInfo | None = None
-        self.frames = 0
-        self.skipped: list[SkippedFrame] = []
-
-    def add(self, item: FrameResult) -> None:
-        self.frames += 1
-        if item.error is not None:
-            self.skipped.append(SkippedFrame(item.frame_index, item.timestamp, item.error))
-
-    def finish(self, error: BaseException | None = None) -> VideoReport:
-        return VideoReport(
-            video=self.order.path,
-            pipeline_id=self.order.pipeline_id,
-            info=self.info,
-            frames_processed=self.frames,
-            skipped=tuple(self.skipped),
-            error=None if error is None else error_of(error),
-        )
-
-
 class _Stopped(BaseException):
     """Ends the running video of a batch whose caller stopped reading (not a failure)."""
 
@@ -67,13 +42,16 @@ class VideoJob:
     """Run one video to its report, writing its results to ``output`` when given.
 
     ``open_sink(path)`` opens the results file (a picklable callable, e.g. a sink
-    factory); ``max_errors``: more skipped frames than this fail the video.
+    factory); ``max_errors``: more skipped frames than this fail the video;
+    ``max_gap``: the summaries' intervals join across that many frames. The report
+    holds the summaries of the pipeline's nodes (folded where the video runs).
     """
 
     order: WorkOrder
     output: str | None = None
     open_sink: Callable[[str], ResultSink] | None = None
     max_errors: int | None = None
+    max_gap: int = 0
 
     @property
     def path(self) -> str:
@@ -82,7 +60,14 @@ class VideoJob:
 
     def __call__(self, progress: Callable[[int], None]) -> VideoReport:
         """Run the video; a failure is the report's ``error``, never an exception."""
-        report = _Report(self.order)
+        order = self.order
+        try:
+            reducers = runner_reducers(
+                order.settings.runner, order.pipeline_id, max_gap=self.max_gap
+            )
+        except Exception as exc:
+            return ReportBuilder(order.path, order.pipeline_id, {}).report(error_of(exc))
+        report = ReportBuilder(order.path, order.pipeline_id, reducers)
         part = None if self.output is None else self.output + PART_SUFFIX
         sink: ResultSink | None = None
         try:
@@ -98,11 +83,11 @@ class VideoJob:
                     sink.close()
                 with contextlib.suppress(OSError):
                     os.remove(sink.location)
-            return report.finish(exc)
-        return report.finish()
+            return report.report(error_of(exc))
+        return report.report()
 
     def _run(
-        self, report: _Report, sink: ResultSink | None, progress: Callable[[int], None]
+        self, report: ReportBuilder, sink: ResultSink | None, progress: Callable[[int], None]
     ) -> None:
         work = ServiceWork(self.order)
         try:
@@ -114,7 +99,7 @@ class VideoJob:
                         report.add(item)
                         if sink is not None:
                             sink.write(self.order.path, item)
-                        progress(report.frames)
+                        progress(report.frames_processed)
         finally:
             work.close()
         skipped = report.skipped

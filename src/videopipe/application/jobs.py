@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypedDict
 
 from videopipe.application.batch import VideoJob
 from videopipe.application.inputs import find_videos, output_name
@@ -31,6 +31,18 @@ from videopipe.ports.sinks import ResultSink
 
 DEFAULT_MAX_ATTEMPTS = 3
 """How many runs a failing video gets, over all the batch's runs."""
+
+
+class BatchOptions(TypedDict, total=False):
+    """The keyword options of ``service.run_batch`` (see ``service.batch``)."""
+
+    jobs: int
+    output_dir: str | os.PathLike[str] | None
+    max_errors: int | None
+    max_gap: int
+    max_attempts: int
+    force: bool
+    results_format: str | None
 
 
 class ManifestOptionsError(ConfigurationError):
@@ -165,6 +177,7 @@ def _after(entry: VideoEntry, event: VideoStarted | VideoFinished) -> VideoEntry
         status="done" if report.ok else "failed",
         frames=report.frames_processed,
         error=report.error,
+        report=report.to_dict(),
         output=entry.output if report.ok else None,
         ended=now,
     )
@@ -185,7 +198,10 @@ class BatchRun:
         *,
         skipped: Sequence[Skipped] = (),
         manifest: JobManifest | None = None,
+        videos: Sequence[str] = (),
     ) -> None:
+        self.videos = list(videos) or [job.path for job in jobs]
+        """Every video the paths named, in order (run now or skipped)."""
         self.jobs = list(jobs)
         self.pool = pool
         self.skipped = list(skipped)
@@ -224,6 +240,7 @@ def prepare_batch(
     manifest: JobManifest | None = None,
     options: str = "",
     max_errors: int | None = None,
+    max_gap: int = 0,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     force: bool = False,
 ) -> BatchRun:
@@ -251,7 +268,7 @@ def prepare_batch(
         chosen = [(video, output or None) for video, output in outputs]
         skipped = ()
     jobs = [
-        VideoJob(order_of(video), output, open_sink if output else None, max_errors)
+        VideoJob(order_of(video), output, open_sink if output else None, max_errors, max_gap)
         for video, output in chosen
     ]
-    return BatchRun(jobs, pool, skipped=skipped, manifest=manifest)
+    return BatchRun(jobs, pool, skipped=skipped, manifest=manifest, videos=videos)

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Unpack
 
 from videopipe.application.batch import InProcessVideoPool
 from videopipe.application.frames import build_payload
-from videopipe.application.jobs import DEFAULT_MAX_ATTEMPTS, BatchRun, options_hash, prepare_batch
+from videopipe.application.jobs import (
+    DEFAULT_MAX_ATTEMPTS,
+    BatchOptions,
+    BatchRun,
+    options_hash,
+    prepare_batch,
+)
 from videopipe.application.report import ReportBuilder, ReportingStream, runner_reducers
 from videopipe.application.sequential import SequentialExecutor
 from videopipe.application.settings import (
@@ -239,6 +245,7 @@ class VideoFilePipelineService:
         jobs: int = 1,
         output_dir: str | os.PathLike[str] | None = None,
         max_errors: int | None = None,
+        max_gap: int = 0,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         force: bool = False,
         results_format: str | None = None,
@@ -248,6 +255,7 @@ class VideoFilePipelineService:
         check_int("jobs", jobs, 1, error=ConfigurationError)
         if max_errors is not None:
             check_int("max_errors", max_errors, 0, error=ConfigurationError)
+        runner_reducers(self.runner, pipeline_id, max_gap=max_gap)  # checks max_gap
         settings, selection = self.settings(), self.selection
         sink, suffix = self.result_files(results_format)
         directory = manifest = None
@@ -257,9 +265,7 @@ class VideoFilePipelineService:
                 raise ConfigurationError(f"{type(self).__name__} writes no results files")
             os.makedirs(directory, exist_ok=True)
             manifest = self.open_manifest(directory)
-        options = options_hash(
-            settings, pipeline_id, selection, {"max_errors": max_errors, "suffix": suffix}
-        )
+        extra = {"max_errors": max_errors, "max_gap": max_gap, "suffix": suffix}
         return prepare_batch(
             lambda path: WorkOrder(settings, pipeline_id, path, selection),
             paths,
@@ -268,8 +274,9 @@ class VideoFilePipelineService:
             open_sink=sink,
             suffix=suffix,
             manifest=manifest,
-            options=options,
+            options=options_hash(settings, pipeline_id, selection, extra),
             max_errors=max_errors,
+            max_gap=max_gap,
             max_attempts=max_attempts,
             force=force,
         )
@@ -278,13 +285,7 @@ class VideoFilePipelineService:
         self,
         pipeline_id: str,
         paths: Iterable[str | os.PathLike[str]],
-        *,
-        jobs: int = 1,
-        output_dir: str | os.PathLike[str] | None = None,
-        max_errors: int | None = None,
-        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-        force: bool = False,
-        results_format: str | None = None,
+        **options: Unpack[BatchOptions],
     ) -> Iterator[VideoReport]:
         """Run the pipeline on every video of ``paths``; each video's report as it finishes.
 
@@ -296,19 +297,10 @@ class VideoFilePipelineService:
         records every video, so the same call again skips what is done, retries what
         failed (up to ``max_attempts`` runs), redoes what changed, and refuses a
         manifest made with other options unless ``force``; ``results_format`` names the
-        files' format (default JSON lines). ``max_errors``: more frames
-        skipped (``on_error="skip"``) than this fail the video.
+        files' format (default JSON lines). ``max_errors``: more frames skipped
+        (``on_error="skip"``) than this fail the video; ``max_gap`` as in :meth:`report`.
         """
-        return self.batch(
-            pipeline_id,
-            paths,
-            jobs=jobs,
-            output_dir=output_dir,
-            max_errors=max_errors,
-            max_attempts=max_attempts,
-            force=force,
-            results_format=results_format,
-        ).reports()
+        return self.batch(pipeline_id, paths, **options).reports()
 
     def video_pool(self, jobs: int) -> VideoPool:
         """Where a batch's videos run: here, one after another (``jobs == 1`` only)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from videopipe.cli.app import (
     EXIT_INPUT,
     EXIT_OK,
     InvalidUsageError,
+    OutputError,
     add_text_row,
     app,
     stderr_console,
@@ -150,8 +152,14 @@ def run_batch_job(
     options: BatchOptions,
     *,
     show: bool | None,
+    summary_file: str | None = None,
+    max_gap: int = 0,
 ) -> int:
-    """Run the batch; 0 when every video is done, 3 when some are not."""
+    """Run the batch; 0 when every video is done, 3 when some are not.
+
+    ``summary_file``: each video's report, one JSON object a line, in input order (a
+    video skipped as done gets the report the manifest kept).
+    """
     assert options.output_dir is not None
     batch = service.batch(
         pipeline,
@@ -159,6 +167,7 @@ def run_batch_job(
         jobs=options.jobs,
         output_dir=options.output_dir,
         max_errors=options.max_errors,
+        max_gap=max_gap,
         max_attempts=options.max_attempts,
         force=options.force,
     )
@@ -166,6 +175,8 @@ def run_batch_job(
     on_terminal = stderr_is_terminal()
     with _progress(on_terminal) as progress:
         _run(batch, outcome, progress)
+    if summary_file is not None:
+        _write_summaries(summary_file, batch, outcome)
     if show or (show is None and on_terminal):
         _print_table(batch, outcome)
     else:
@@ -178,6 +189,20 @@ def run_batch_job(
             )
     not_done = len(outcome.failed) + sum(skip.reason != "done" for skip in batch.skipped)
     return EXIT_INPUT if not_done else EXIT_OK
+
+
+def _write_summaries(path: str, batch: BatchRun, outcome: _Outcome) -> None:
+    reports = {report.video: report.to_dict() for report in outcome.done + outcome.failed}
+    for skip in batch.skipped:
+        if skip.entry.report is not None:
+            reports.setdefault(skip.path, dict(skip.entry.report))
+    try:
+        with open(path, "w", encoding="utf-8") as file:
+            for video in batch.videos:
+                if video in reports:
+                    file.write(json.dumps(reports[video], default=str) + "\n")
+    except OSError as exc:
+        raise OutputError(f"cannot write --summary {path!r}: {exc.strerror or exc}") from exc
 
 
 @contextlib.contextmanager

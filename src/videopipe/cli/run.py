@@ -37,8 +37,8 @@ from videopipe.cli.app import (
     stderr_console,
     stderr_is_terminal,
 )
-from videopipe.cli.pipeline_choice import PIPELINE_HELP, chosen_pipeline, pipeline_path_option
 from videopipe.cli.batch import BATCH_EPILOG, BatchOptions, batch_options, run_batch_job
+from videopipe.cli.pipeline_choice import PIPELINE_HELP, chosen_pipeline, pipeline_path_option
 from videopipe.cli.progress import progress_bars, selected_frames
 from videopipe.cli.results import ResumePlan, plan_resume
 from videopipe.cli.resume import resumed_results
@@ -213,7 +213,15 @@ def run_command(
     pipeline = chosen_pipeline(container, pipeline, pipeline_paths)
     _load_pipeline(container, pipeline)
     if options.output_dir is not None:
-        return run_batch_job(service, pipeline, videos, options, show=stats)
+        return run_batch_job(
+            service,
+            pipeline,
+            videos,
+            options,
+            show=stats,
+            summary_file=summary_file,
+            max_gap=max_gap,
+        )
     plan = plan_resume(output, videos, results_format) if resume and output is not None else None
     sink = open_sink(output, results_format, resume=plan is not None)
     tally = _Tally()

@@ -23,7 +23,9 @@ class VideoEntry:
     """One video's row: the file as it was, the run's outcome.
 
     ``started`` / ``ended`` are Unix times (seconds); ``error`` is
-    ``{"type", "message"}`` of a failed video; ``attempts`` counts the runs started.
+    ``{"type", "message"}`` of a failed video; ``attempts`` counts the runs started;
+    ``report`` is the last run's :meth:`~videopipe.domain.report.VideoReport.to_dict`
+    (its summaries, skipped frames, the video's info).
     """
 
     path: str
@@ -37,6 +39,7 @@ class VideoEntry:
     started: float | None = None
     ended: float | None = None
     attempts: int = 0
+    report: Mapping[str, Any] | None = None
 
 
 @runtime_checkable

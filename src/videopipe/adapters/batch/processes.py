@@ -29,6 +29,7 @@ from videopipe.adapters.executors._pool import (
     raise_exit,
     watch_parent,
 )
+from videopipe.adapters.quiet import quiet_if_asked
 from videopipe.application.batch import error_of
 from videopipe.application.settings import check_int
 from videopipe.domain.errors import ConfigurationError, WorkerLostError
@@ -48,6 +49,7 @@ def _worker_main(conn: Connection) -> None:
     parent = os.getppid()
     watch_parent(parent)  # a parent killed mid-video: stop, do not finish it unseen
     tune_glibc_malloc()
+    quiet_if_asked()  # the libraries' logs, as in the process that started this one
     while True:
         try:
             message = conn.recv()

@@ -32,6 +32,7 @@ _COLUMNS = (
     "started",
     "ended",
     "attempts",
+    "report",
 )
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,7 +47,8 @@ CREATE TABLE IF NOT EXISTS videos (
     output TEXT,
     started REAL,
     ended REAL,
-    attempts INTEGER NOT NULL DEFAULT 0
+    attempts INTEGER NOT NULL DEFAULT 0,
+    report TEXT
 );
 """
 
@@ -119,6 +121,7 @@ class SqliteManifest:
     def put(self, entry: VideoEntry) -> None:
         """Insert or replace the row (autocommit: durable when this returns)."""
         error = None if entry.error is None else json.dumps(dict(entry.error), default=str)
+        report = None if entry.report is None else json.dumps(dict(entry.report), default=str)
         values = (
             entry.path,
             entry.size,
@@ -131,6 +134,7 @@ class SqliteManifest:
             entry.started,
             entry.ended,
             entry.attempts,
+            report,
         )
         marks = ", ".join("?" for _ in _COLUMNS)
         self._db.execute(
@@ -152,7 +156,7 @@ class SqliteManifest:
 
 def _entry(row: tuple[Any, ...]) -> VideoEntry:
     values = dict(zip(_COLUMNS, row, strict=True))
-    error = values["error"]
+    error, report = values["error"], values["report"]
     return VideoEntry(
         path=str(values["path"]),
         size=int(values["size"]),
@@ -165,4 +169,5 @@ def _entry(row: tuple[Any, ...]) -> VideoEntry:
         started=values["started"],
         ended=values["ended"],
         attempts=int(values["attempts"]),
+        report=None if report is None else json.loads(report),
     )
