@@ -1,7 +1,7 @@
 """The ``videopipe`` command line (click, with rich for tables and progress).
 
-Commands: ``run``, ``probe``, ``pipelines list|show|validate``, ``plugins list`` and
-``bench``. Every failure is one line on stderr (the traceback too with ``--debug``)
+Commands: ``run``, ``probe``, ``pipelines list|show|validate``, ``plugins list``,
+``jobs show`` and ``bench``. Every failure is one line on stderr (the traceback too with ``--debug``)
 and an exit code per kind (see :func:`exit_code_for`).
 """
 
@@ -18,7 +18,7 @@ from types import FrameType
 import click
 
 from videopipe.adapters.quiet import libraries_quieted
-from videopipe.cli import batch, bench, catalog, run  # noqa: F401 - registers the commands
+from videopipe.cli import bench, catalog, jobs, run  # noqa: F401 - registers the commands
 from videopipe.cli.app import (
     EXIT_CLUSTER,
     EXIT_INPUT,

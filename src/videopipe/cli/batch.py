@@ -9,9 +9,7 @@ failed and skipped with the reasons.
 from __future__ import annotations
 
 import contextlib
-import datetime
 import json
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -28,7 +26,6 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from videopipe.adapters.manifest import MANIFEST_NAME, SqliteManifest
 from videopipe.api import VideoFilePipelineService
 from videopipe.application.inputs import VIDEO_EXTENSIONS
 from videopipe.application.jobs import DEFAULT_MAX_ATTEMPTS, BatchRun
@@ -38,10 +35,8 @@ from videopipe.cli.app import (
     InvalidUsageError,
     OutputError,
     add_text_row,
-    app,
     stderr_console,
     stderr_is_terminal,
-    stdout_console,
 )
 from videopipe.domain.report import VideoReport
 from videopipe.ports.batch import VideoFinished, VideoProgress, VideoStarted
@@ -273,46 +268,3 @@ def _print_table(batch: BatchRun, outcome: _Outcome) -> None:
         markup=False,
         soft_wrap=True,
     )
-
-
-@app.group("jobs", short_help="Look at batch jobs (their manifests).")
-def jobs_group() -> None:
-    """Batch jobs: ``videopipe run PATH... --output-dir DIR`` keeps DIR/manifest.sqlite."""
-
-
-@jobs_group.command("show", short_help="Print a batch's manifest: every video and its status.")
-@click.argument("manifest", metavar="MANIFEST")
-def jobs_show_command(manifest: str) -> int:
-    """Print MANIFEST's table of videos (MANIFEST: the file, or the batch's output DIR)."""
-    path = os.path.join(manifest, MANIFEST_NAME) if os.path.isdir(manifest) else manifest
-    with SqliteManifest(path, create=False) as store:
-        entries = store.entries()
-    table = Table(title=f"{path}: {len(entries)} videos")
-    columns = ("path", "status", "frames", "attempts", "started", "ended", "output", "error")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for entry in entries:
-        error = (
-            ""
-            if entry.error is None
-            else f"{entry.error.get('type')}: {entry.error.get('message')}"
-        )
-        add_text_row(
-            table,
-            entry.path,
-            entry.status,
-            str(entry.frames),
-            str(entry.attempts),
-            _time(entry.started),
-            _time(entry.ended),
-            entry.output or "",
-            error,
-        )
-    stdout_console().print(table)
-    return EXIT_OK
-
-
-def _time(value: float | None) -> str:
-    if value is None:
-        return ""
-    return datetime.datetime.fromtimestamp(value).isoformat(sep=" ", timespec="seconds")
