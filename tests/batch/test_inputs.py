@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from videopipe.application.inputs import NoVideosError, find_videos, output_name
+from videopipe.application.inputs import NoVideosError, distinct, find_videos, output_name
 from videopipe.domain.errors import VideoFileNotFoundError
 
 
@@ -28,11 +29,12 @@ def test_a_file_is_taken_whatever_its_extension(tmp_path: Path) -> None:
     assert find_videos([odd]) == [str(odd)]
 
 
-def test_globs_expand_and_duplicates_are_dropped(tmp_path: Path) -> None:
+def test_globs_expand_and_a_repeated_file_comes_again(tmp_path: Path) -> None:
     a = touch(tmp_path / "x" / "a.mp4")
     b = touch(tmp_path / "y" / "z" / "b.ts")
     found = find_videos([str(tmp_path / "**" / "*.mp4"), str(tmp_path / "*" / "*" / "*.ts"), a])
-    assert found == [str(a), str(b)]
+    assert found == [str(a), str(b), str(a)]
+    assert distinct([*found, os.path.relpath(b)]) == [str(a), str(b)]  # a batch runs each once
 
 
 def test_a_directory_or_glob_without_videos_is_a_usage_error(tmp_path: Path) -> None:

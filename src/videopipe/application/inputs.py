@@ -48,7 +48,7 @@ def _walk(directory: str) -> list[str]:
 
 
 def find_videos(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
-    """The video files ``paths`` name, in order, each once.
+    """The video files ``paths`` name, in order (a file named twice comes twice).
 
     A file is taken as it is; a directory gives the files under it whose extension is
     in :data:`VIDEO_EXTENSIONS` (sorted); a path that does not exist but has glob
@@ -81,8 +81,13 @@ def find_videos(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
             found.extend(videos)
         else:
             raise VideoFileNotFoundError(path)
+    return found
+
+
+def distinct(videos: Iterable[str]) -> list[str]:
+    """``videos`` without repeats (the same absolute path), first occurrence kept."""
     unique: dict[str, str] = {}
-    for path in found:
+    for path in videos:
         unique.setdefault(os.path.abspath(path), path)
     return list(unique.values())
 

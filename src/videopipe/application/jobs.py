@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
 from videopipe.application.batch import VideoJob
-from videopipe.application.inputs import find_videos, output_name
+from videopipe.application.inputs import distinct, find_videos, output_name
 from videopipe.application.settings import RunSettings
 from videopipe.application.work import WorkOrder
 from videopipe.domain.errors import ConfigurationError
@@ -250,7 +250,7 @@ def prepare_batch(
     ``output_dir`` each video's results go to ``output_dir/<name>``
     (:func:`~videopipe.application.inputs.output_name`), written with ``open_sink``.
     """
-    videos = find_videos([paths] if isinstance(paths, str | os.PathLike) else paths)
+    videos = distinct(find_videos([paths] if isinstance(paths, str | os.PathLike) else paths))
     output_dir = None if output_dir is None else os.path.abspath(output_dir)
     outputs = [
         (video, "" if output_dir is None else os.path.join(output_dir, output_name(video, suffix)))

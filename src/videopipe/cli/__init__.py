@@ -1,8 +1,8 @@
 """The ``videopipe`` command line (click, with rich for tables and progress).
 
 Commands: ``run``, ``probe``, ``pipelines list|show|validate``, ``plugins list``,
-``jobs show`` and ``bench``. Every failure is one line on stderr (the traceback too with ``--debug``)
-and an exit code per kind (see :func:`exit_code_for`).
+``jobs show`` and ``bench``. Every failure is one line on stderr (the traceback too
+with ``--debug``) and an exit code per kind (see :func:`exit_code_for`).
 """
 
 from __future__ import annotations
