@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable
 
 from videopipe import application as _application
-from videopipe.adapters.batch import ProcessVideoPool, open_json_lines
+from videopipe.adapters.batch import ProcessVideoPool
 from videopipe.adapters.decoders import create_frame_source
 from videopipe.adapters.executors import create_executor
 from videopipe.adapters.manifest import MANIFEST_NAME, SqliteManifest
 from videopipe.adapters.runners.dag import DagPipelineRunner
+from videopipe.adapters.sinks import format_of, open_sink
 from videopipe.application.batch import InProcessVideoPool
 from videopipe.application.report import ReportBuilder, runner_reducers
 from videopipe.application.settings import ErrorPolicy, ImageBytesMode
-from videopipe.domain.errors import ConfigurationError
 from videopipe.domain.model import FrameResult
 from videopipe.domain.report import VideoReport
 from videopipe.ports.batch import VideoPool
@@ -88,10 +89,9 @@ class VideoFilePipelineService(_application.VideoFilePipelineService):
     def result_files(
         self, results_format: str | None = None
     ) -> tuple[Callable[[str], ResultSink] | None, str]:
-        """``results_format``'s sink factory and suffix (JSON lines, ``.jsonl``)."""
-        if results_format not in (None, "jsonl"):
-            raise ConfigurationError(f"a batch writes JSON lines, not {results_format!r}")
-        return open_json_lines, ".jsonl"
+        """The sink factory of ``results_format`` (default JSON lines) and its suffix."""
+        kind = format_of(None, results_format)
+        return functools.partial(open_sink, requested=kind), f".{kind}"
 
 
 def summarize(

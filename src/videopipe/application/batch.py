@@ -2,9 +2,9 @@
 
 A :class:`VideoJob` is picklable (a :class:`~videopipe.application.work.WorkOrder`, the
 output path, the sink factory), so a pool can run it in another process or on a
-cluster worker. It writes the video's results to ``output + ".part"`` and renames it
-to ``output`` only when the video is done: a batch killed at any moment leaves whole
-outputs of finished videos and no partial one under a final name.
+cluster worker. It writes the video's results under ``.partial/<name>/`` in the output
+directory and moves them beside it only when the video is done: a batch killed at any
+moment leaves whole outputs of finished videos and no partial one under a final name.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import shutil
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,8 +25,24 @@ from videopipe.ports.batch import BatchEvent, VideoFinished, VideoProgress, Vide
 from videopipe.ports.closing import closed_after
 from videopipe.ports.sinks import ResultSink
 
-PART_SUFFIX = ".part"
-"""What a video's output is called until the video is done."""
+STAGING = ".partial"
+"""The directory (in the output's) where a video's results are written until it is done."""
+
+
+def staging_directory(output: str) -> str:
+    """Where ``output`` is written until its video is done: ``.partial/<name>/`` beside it."""
+    return os.path.join(os.path.dirname(output), STAGING, os.path.basename(output))
+
+
+def _publish(staging: str, output: str) -> None:
+    """Move the finished files of ``staging`` beside ``output``; ``output`` itself last."""
+    name = os.path.basename(output)
+    target = os.path.dirname(output)
+    for entry in sorted(os.listdir(staging)):
+        if entry != name:  # a companion (a CSV's metadata), before the results appear
+            os.replace(os.path.join(staging, entry), os.path.join(target, entry))
+    os.replace(os.path.join(staging, name), output)
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def error_of(exc: BaseException) -> dict[str, str]:
@@ -68,21 +85,23 @@ class VideoJob:
         except Exception as exc:
             return ReportBuilder(order.path, order.pipeline_id, {}).report(error_of(exc))
         report = ReportBuilder(order.path, order.pipeline_id, reducers)
-        part = None if self.output is None else self.output + PART_SUFFIX
+        staging = None if self.output is None else staging_directory(self.output)
         sink: ResultSink | None = None
         try:
-            if part is not None and self.open_sink is not None:
-                sink = self.open_sink(part)
+            if staging is not None and self.output is not None and self.open_sink is not None:
+                shutil.rmtree(staging, ignore_errors=True)  # what a killed run left
+                os.makedirs(staging)
+                sink = self.open_sink(os.path.join(staging, os.path.basename(self.output)))
             self._run(report, sink, progress)
-            if sink is not None:
-                sink.close()  # commits: the part is whole
-                os.replace(sink.location, str(self.output))
+            if sink is not None and staging is not None and self.output is not None:
+                sink.close()  # commits: the file (and any companion) is whole
+                _publish(staging, self.output)
         except Exception as exc:
             if sink is not None:
                 with contextlib.suppress(Exception):
                     sink.close()
-                with contextlib.suppress(OSError):
-                    os.remove(sink.location)
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
             return report.report(error_of(exc))
         return report.report()
 

@@ -149,6 +149,7 @@ def run_batch_job(
     show: bool | None,
     summary_file: str | None = None,
     max_gap: int = 0,
+    results_format: str | None = None,
 ) -> int:
     """Run the batch; 0 when every video is done, 3 when some are not.
 
@@ -165,6 +166,7 @@ def run_batch_job(
         max_gap=max_gap,
         max_attempts=options.max_attempts,
         force=options.force,
+        results_format=results_format,
     )
     outcome = _Outcome()
     on_terminal = stderr_is_terminal()

@@ -186,7 +186,8 @@ def run_command(
     options.check(output=output, annotate=annotate, resume=resume)
     if resume and output is None:
         raise InvalidUsageError("--resume needs --output (the file to continue)")
-    if format_of(output, results_format) == "parquet" and output is None:
+    streamed = output is None and options.output_dir is None
+    if format_of(output, results_format) == "parquet" and streamed:
         raise InvalidUsageError("--format parquet needs --output FILE (Parquet is not streamed)")
     if annotate is not None and len(videos) > 1:
         raise InvalidUsageError(
@@ -221,6 +222,7 @@ def run_command(
             show=stats,
             summary_file=summary_file,
             max_gap=max_gap,
+            results_format=results_format,
         )
     plan = plan_resume(output, videos, results_format) if resume and output is not None else None
     sink = open_sink(output, results_format, resume=plan is not None)

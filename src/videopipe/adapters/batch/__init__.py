@@ -6,7 +6,6 @@ process) lives in the application; here are the pools that need processes or a c
 
 from __future__ import annotations
 
-from videopipe.adapters.batch.lines import JsonLinesFile, open_json_lines
 from videopipe.adapters.batch.processes import ProcessVideoPool
 
-__all__ = ["JsonLinesFile", "ProcessVideoPool", "open_json_lines"]
+__all__ = ["ProcessVideoPool"]

@@ -45,7 +45,7 @@ _STOP_GRACE = 3.0
 def _worker_main(conn: Connection) -> None:
     """A worker's loop: ``("run", index, task)`` in, progress and the report out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    signal.signal(signal.SIGTERM, raise_exit)  # unwind: the decoder and the .part close
+    signal.signal(signal.SIGTERM, raise_exit)  # unwind: the decoder and the results file close
     parent = os.getppid()
     watch_parent(parent)  # a parent killed mid-video: stop, do not finish it unseen
     tune_glibc_malloc()
