@@ -156,7 +156,8 @@ def run_batch_job(
     ``summary_file``: each video's report, one JSON object a line, in input order (a
     video skipped as done gets the report the manifest kept).
     """
-    assert options.output_dir is not None
+    if options.output_dir is None:
+        raise InvalidUsageError("a batch job needs --output-dir")
     batch = service.batch(
         pipeline,
         videos,
