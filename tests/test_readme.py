@@ -30,6 +30,7 @@ DOCUMENTS = (
     "docs/configuration.md",
     "docs/testing.md",
     "docs/errors.md",
+    "docs/batch.md",
 )
 TEST_MODULE = re.compile(r"^# (test_\w+\.py)\n")
 VARIABLES = ("VIDEOPIPE_ENV", "VIDEOPIPE_DECODER", "VIDEOPIPE_RUNNER", "VIDEOPIPE_CONFIG")

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import os
+from collections.abc import Callable, Iterable
 
 from videopipe import application as _application
+from videopipe.adapters.batch import ProcessVideoPool
 from videopipe.adapters.decoders import create_frame_source
 from videopipe.adapters.executors import create_executor
+from videopipe.adapters.manifest import MANIFEST_NAME, SqliteManifest
 from videopipe.adapters.runners.dag import DagPipelineRunner
+from videopipe.adapters.sinks import format_of, open_sink
+from videopipe.application.batch import InProcessVideoPool
 from videopipe.application.report import ReportBuilder, runner_reducers
 from videopipe.application.settings import ErrorPolicy, ImageBytesMode
 from videopipe.domain.model import FrameResult
 from videopipe.domain.report import VideoReport
+from videopipe.ports.batch import VideoPool
 from videopipe.ports.encoding import ImageEncoder
 from videopipe.ports.executor import Executor
 from videopipe.ports.frames import FrameSource
+from videopipe.ports.manifest import JobManifest
 from videopipe.ports.runner import PipelineRunner
+from videopipe.ports.sinks import ResultSink
 
 
 class VideoFilePipelineService(_application.VideoFilePipelineService):
@@ -58,6 +67,31 @@ class VideoFilePipelineService(_application.VideoFilePipelineService):
             runner_timeout=runner_timeout,
             executor=create_executor(executor) if isinstance(executor, str) else executor,
         )
+
+    def video_pool(self, jobs: int) -> VideoPool:
+        """Where a batch's videos run.
+
+        The ``dask`` executor: spread over its cluster, one task per video. Else
+        ``jobs`` local worker processes (``jobs == 1``: in this process).
+        """
+        if getattr(self.executor, "name", None) == "dask":
+            from videopipe.adapters.batch.dask import DaskVideoPool  # noqa: PLC0415 - optional
+
+            return DaskVideoPool(self.executor)
+        if jobs == 1:
+            return InProcessVideoPool()
+        return ProcessVideoPool(jobs)
+
+    def open_manifest(self, output_dir: str) -> JobManifest:
+        """``output_dir/manifest.sqlite``."""
+        return SqliteManifest(os.path.join(output_dir, MANIFEST_NAME))
+
+    def result_files(
+        self, results_format: str | None = None
+    ) -> tuple[Callable[[str], ResultSink] | None, str]:
+        """The sink factory of ``results_format`` (default JSON lines) and its suffix."""
+        kind = format_of(None, results_format)
+        return functools.partial(open_sink, requested=kind), f".{kind}"
 
 
 def summarize(

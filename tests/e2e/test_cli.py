@@ -176,7 +176,7 @@ BROKEN_PIPELINE = "nodes:\n  m:\n    plugin: motion\n    params: {treshold: 3}\n
         (["run", "{video}", "-p", "demo", "--resume"], 2, "--resume needs --output"),
         (["run", "missing.mp4", "-p", "demo"], 3, "Video file not found: 'missing.mp4'"),
         (["run", "{corrupt}", "-p", "demo"], 3, "Unable to read video file"),
-        (["run", "{directory}", "-p", "demo"], 3, "it is a directory, not a regular file"),
+        (["run", "{directory}/pipelines", "-p", "demo"], 2, "no video files under directory"),
         (["run", "{video}", "-p", "nope"], 4, "Pipeline not found: 'nope'. Known pipelines: "),
         (["run", "{video}", "-p", "../etc/passwd"], 4, "a pipeline id is a name"),
         (["run", "{video}", "-p", "broken"], 4, "unknown parameter 'treshold'"),

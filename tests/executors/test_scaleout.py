@@ -462,6 +462,7 @@ ERROR_SAMPLES = [
     errors.WorkerLostError("a.mp4", 10, None, 3, "killed by SIGKILL"),
     errors.ResultsWriteError("cannot write --output 'out.csv': No space left on device"),
     errors.ResultsFileError("'out.parquet' is not videopipe.results version 1"),
+    errors.TooManyErrorsError("a.mp4", 3, 2, 0, "the plugin refused frame 0"),
     errors.ClusterError("tcp://127.0.0.1:8786", "gone"),
     errors.ClusterUnavailableError("tcp://127.0.0.1:8786", "a worker to connect", 10.0, "hint"),
     errors.WorkerPreflightError("tcp://h:1", {"tcp://w:2": [("no file", "mount it")]}),

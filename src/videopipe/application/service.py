@@ -1,12 +1,25 @@
-"""The video service: runs a pipeline runner over the frames of a video file."""
+"""The video service: runs a pipeline runner over the frames of a video file, or of many.
+
+Over 300 lines because it is the library's one entry point: the per-file calls and the
+batch calls (``batch``, ``run_batch``, whose work lives in ``jobs`` and ``batch``) share
+its checked settings.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Unpack
 
+from videopipe.application.batch import InProcessVideoPool
 from videopipe.application.frames import build_payload
+from videopipe.application.jobs import (
+    DEFAULT_MAX_ATTEMPTS,
+    BatchOptions,
+    BatchRun,
+    options_hash,
+    prepare_batch,
+)
 from videopipe.application.report import ReportBuilder, ReportingStream, runner_reducers
 from videopipe.application.sequential import SequentialExecutor
 from videopipe.application.settings import (
@@ -20,13 +33,17 @@ from videopipe.application.settings import (
     check_seconds,
 )
 from videopipe.application.work import ServiceWork, WorkOrder
+from videopipe.domain.errors import ConfigurationError
 from videopipe.domain.model import Frame, FrameResult, FrameSelection, VideoInfo
 from videopipe.domain.report import VideoReport
+from videopipe.ports.batch import VideoPool
 from videopipe.ports.closing import closed_after
 from videopipe.ports.encoding import ImageEncoder
 from videopipe.ports.executor import Executor
 from videopipe.ports.frames import FrameSource
+from videopipe.ports.manifest import JobManifest
 from videopipe.ports.runner import PipelineRunner
+from videopipe.ports.sinks import ResultSink
 from videopipe.ports.work import VideoWork
 
 
@@ -219,6 +236,91 @@ class VideoFilePipelineService:
             retries=self.retries,
             runner_timeout=self.runner_timeout,
         )
+
+    def batch(
+        self,
+        pipeline_id: str,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        jobs: int = 1,
+        output_dir: str | os.PathLike[str] | None = None,
+        max_errors: int | None = None,
+        max_gap: int = 0,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        force: bool = False,
+        results_format: str | None = None,
+    ) -> BatchRun:
+        """:meth:`run_batch` as a :class:`~videopipe.application.jobs.BatchRun` (skips, events)."""
+        self._check_pipeline_id(pipeline_id)
+        check_int("jobs", jobs, 1, error=ConfigurationError)
+        if max_errors is not None:
+            check_int("max_errors", max_errors, 0, error=ConfigurationError)
+        runner_reducers(self.runner, pipeline_id, max_gap=max_gap)  # checks max_gap
+        settings, selection = self.settings(), self.selection
+        sink, suffix = self.result_files(results_format)
+        directory = manifest = None
+        if output_dir is not None:
+            directory = os.fspath(output_dir)
+            if sink is None:
+                raise ConfigurationError(f"{type(self).__name__} writes no results files")
+            os.makedirs(directory, exist_ok=True)
+            manifest = self.open_manifest(directory)
+        extra = {"max_errors": max_errors, "max_gap": max_gap, "suffix": suffix}
+        return prepare_batch(
+            lambda path: WorkOrder(settings, pipeline_id, path, selection),
+            paths,
+            pool=self.video_pool(jobs),
+            output_dir=directory,
+            open_sink=sink,
+            suffix=suffix,
+            manifest=manifest,
+            options=options_hash(settings, pipeline_id, selection, extra),
+            max_errors=max_errors,
+            max_gap=max_gap,
+            max_attempts=max_attempts,
+            force=force,
+        )
+
+    def run_batch(
+        self,
+        pipeline_id: str,
+        paths: Iterable[str | os.PathLike[str]],
+        **options: Unpack[BatchOptions],
+    ) -> Iterator[VideoReport]:
+        """Run the pipeline on every video of ``paths``; each video's report as it finishes.
+
+        ``paths``: files, directories (searched recursively for
+        :data:`~videopipe.application.inputs.VIDEO_EXTENSIONS`) and globs. ``jobs``
+        videos run at once (``jobs > 1``: local worker processes). A video that fails
+        gives a report with ``error``; the batch goes on. With ``output_dir``, each
+        video's results go to their own file there and ``output_dir/manifest.sqlite``
+        records every video, so the same call again skips what is done, retries what
+        failed (up to ``max_attempts`` runs), redoes what changed, and refuses a
+        manifest made with other options unless ``force``; ``results_format`` names the
+        files' format (default JSON lines). ``max_errors``: more frames skipped
+        (``on_error="skip"``) than this fail the video; ``max_gap`` as in :meth:`report`.
+        """
+        return self.batch(pipeline_id, paths, **options).reports()
+
+    def video_pool(self, jobs: int) -> VideoPool:
+        """Where a batch's videos run: here, one after another (``jobs == 1`` only)."""
+        if jobs != 1:
+            raise ConfigurationError(
+                "jobs > 1 runs videos in worker processes: use videopipe.VideoFilePipelineService"
+            )
+        return InProcessVideoPool()
+
+    def open_manifest(self, output_dir: str) -> JobManifest:
+        """The manifest of a batch writing to ``output_dir`` (none in the application)."""
+        raise ConfigurationError(
+            "a batch with an output directory needs videopipe.VideoFilePipelineService"
+        )
+
+    def result_files(
+        self, results_format: str | None = None
+    ) -> tuple[Callable[[str], ResultSink] | None, str]:
+        """How a batch writes one video's results file, and the files' suffix."""
+        return None, ""
 
     def video_info(self, path: str | os.PathLike[str]) -> VideoInfo:
         """Open the file with this service's decoder and report what it declares."""

@@ -1,8 +1,8 @@
 """The ``videopipe`` command line (click, with rich for tables and progress).
 
-Commands: ``run``, ``probe``, ``pipelines list|show|validate``, ``plugins list`` and
-``bench``. Every failure is one line on stderr (the traceback too with ``--debug``)
-and an exit code per kind (see :func:`exit_code_for`).
+Commands: ``run``, ``probe``, ``pipelines list|show|validate``, ``plugins list``,
+``jobs show`` and ``bench``. Every failure is one line on stderr (the traceback too
+with ``--debug``) and an exit code per kind (see :func:`exit_code_for`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from types import FrameType
 import click
 
 from videopipe.adapters.quiet import libraries_quieted
-from videopipe.cli import bench, catalog, run  # noqa: F401 - registers the commands
+from videopipe.cli import bench, catalog, jobs, run  # noqa: F401 - registers the commands
 from videopipe.cli.app import (
     EXIT_CLUSTER,
     EXIT_INPUT,

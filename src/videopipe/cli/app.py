@@ -215,7 +215,8 @@ def executor_options(function: F) -> F:
 def app() -> None:
     """Run a pipeline (a DAG of vision plugins) over every frame of a video file.
 
-    Exit codes: 0 success, 2 usage or configuration, 3 input video, 4 pipeline (not
+    Exit codes: 0 success, 2 usage or configuration, 3 input video (a batch: some
+    videos failed, the others completed), 4 pipeline (not
     found, invalid, missing extra), 5 a plugin or the runner failed, 6 an output file
     could not be written, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
     """

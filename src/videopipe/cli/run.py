@@ -22,6 +22,7 @@ from rich.progress import (
 from videopipe.adapters.executors.batch import run_batch
 from videopipe.adapters.sinks import FORMATS, Sink, encode_line, format_of, open_sink
 from videopipe.api import VideoFilePipelineService
+from videopipe.application.inputs import find_videos
 from videopipe.application.settings import ERROR_POLICIES
 from videopipe.cli.annotation import Annotation, annotation_of
 from videopipe.cli.app import (
@@ -36,6 +37,7 @@ from videopipe.cli.app import (
     stderr_console,
     stderr_is_terminal,
 )
+from videopipe.cli.batch import BATCH_EPILOG, BatchOptions, batch_options, run_batch_job
 from videopipe.cli.pipeline_choice import PIPELINE_HELP, chosen_pipeline, pipeline_path_option
 from videopipe.cli.progress import progress_bars, selected_frames
 from videopipe.cli.results import ResumePlan, plan_resume
@@ -84,8 +86,9 @@ def _check_paths(videos: Sequence[str], output: str | None, annotate: str | None
     "run",
     context_settings={"help_option_names": ["-h", "--help"]},
     short_help="Run a pipeline over videos; one JSON line per processed frame.",
+    epilog=BATCH_EPILOG,
 )
-@click.argument("videos", metavar="VIDEO...", nargs=-1, required=True)
+@click.argument("videos", metavar="PATH...", nargs=-1, required=True)
 @click.option("--pipeline", "-p", required=True, metavar="ID|FILE", help=PIPELINE_HELP)
 @pipeline_path_option
 @click.option(
@@ -147,6 +150,7 @@ def _check_paths(videos: Sequence[str], output: str | None, annotate: str | None
 @decoder_option
 @executor_options
 @summary_options
+@batch_options
 @debug_option
 def run_command(
     *,
@@ -167,8 +171,9 @@ def run_command(
     summary_file: str | None,
     max_gap: int,
     stats: bool | None,
+    **batch: object,
 ) -> int:
-    """Run pipeline ID (or the pipeline FILE) over each VIDEO, in order.
+    """Run pipeline ID (or FILE) over each video of PATH (files, directories, globs), in order.
 
     Prints one JSON line per processed frame, as soon as it is produced, to stdout or
     to --output: {"video", "frame_index", "timestamp", "result"}, plus "error" for a
@@ -177,9 +182,12 @@ def run_command(
     --summary FILE); when piped, stdout holds nothing but JSON lines and stderr stays quiet
     unless something fails.
     """
+    options = BatchOptions(**batch)  # type: ignore[arg-type]
+    options.check(output=output, annotate=annotate, resume=resume)
     if resume and output is None:
         raise InvalidUsageError("--resume needs --output (the file to continue)")
-    if format_of(output, results_format) == "parquet" and output is None:
+    streamed = output is None and options.output_dir is None
+    if format_of(output, results_format) == "parquet" and streamed:
         raise InvalidUsageError("--format parquet needs --output FILE (Parquet is not streamed)")
     if annotate is not None and len(videos) > 1:
         raise InvalidUsageError(
@@ -201,9 +209,21 @@ def run_command(
     }
     container = create_container(env, overrides=overrides)
     service = container.video_service()
+    videos = tuple(find_videos(videos))
     _check_paths(videos, output, annotate)
     pipeline = chosen_pipeline(container, pipeline, pipeline_paths)
     _load_pipeline(container, pipeline)
+    if options.output_dir is not None:
+        return run_batch_job(
+            service,
+            pipeline,
+            videos,
+            options,
+            show=stats,
+            summary_file=summary_file,
+            max_gap=max_gap,
+            results_format=results_format,
+        )
     plan = plan_resume(output, videos, results_format) if resume and output is not None else None
     sink = open_sink(output, results_format, resume=plan is not None)
     tally = _Tally()

@@ -208,6 +208,24 @@ class WorkerLostError(VideoPipeError, RuntimeError):
         self.attempts = attempts
 
 
+class TooManyErrorsError(VideoPipeError, RuntimeError):
+    """A video of a batch skipped more frames than ``max_errors`` allows: it failed.
+
+    ``skipped`` frames were skipped (``on_error="skip"``), more than ``limit``;
+    ``first_frame`` is the first of them.
+    """
+
+    def __init__(self, path: str, skipped: int, limit: int, first_frame: int, first: str) -> None:
+        super().__init__(
+            f"{path!r}: {skipped} frames skipped, more than --max-errors {limit}; "
+            f"the first, frame {first_frame}: {first}"
+        )
+        self.path = path
+        self.skipped = skipped
+        self.limit = limit
+        self.first_frame = first_frame
+
+
 class MissingDependencyError(VideoPipeError, ImportError):
     """An optional extra needed for the chosen adapter is not installed."""
 

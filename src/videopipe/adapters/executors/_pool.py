@@ -41,11 +41,12 @@ def default_start_method() -> str:
     return "forkserver" if "forkserver" in available else "spawn"
 
 
-def _raise_exit(signum: int, _frame: FrameType | None) -> None:
+def raise_exit(signum: int, _frame: FrameType | None) -> None:
+    """A signal handler that unwinds the process (``finally`` blocks run), exit 128 + signum."""
     raise SystemExit(128 + signum)
 
 
-def _watch_parent(parent: int) -> None:
+def watch_parent(parent: int) -> None:
     """Stop this worker (cleanly, through SIGTERM) when the process that started it dies."""
 
     def watch() -> None:
@@ -68,8 +69,8 @@ def worker_main(conn: Connection, tune_malloc: bool = True) -> None:
     (:func:`~videopipe.adapters._malloc.tune_glibc_malloc`).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _raise_exit)
-    _watch_parent(os.getppid())
+    signal.signal(signal.SIGTERM, raise_exit)
+    watch_parent(os.getppid())
     quiet_if_asked()  # the libraries' logs, as in the process that started this one
     if tune_malloc:
         tune_glibc_malloc()

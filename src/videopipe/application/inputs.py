@@ -1,0 +1,102 @@
+"""Which files a batch processes: files, directories searched recursively, and globs."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+from collections.abc import Iterable
+
+from videopipe.domain.errors import ConfigurationError, VideoFileNotFoundError
+
+VIDEO_EXTENSIONS: tuple[str, ...] = (
+    ".3gp",
+    ".avi",
+    ".flv",
+    ".m2ts",
+    ".m4v",
+    ".mkv",
+    ".mov",
+    ".mp4",
+    ".mpeg",
+    ".mpg",
+    ".mts",
+    ".mxf",
+    ".ogv",
+    ".ts",
+    ".webm",
+    ".wmv",
+)
+"""The extensions (any case) a directory search picks up; a file named by itself is
+taken whatever its extension."""
+
+
+class NoVideosError(ConfigurationError):
+    """A directory or glob given as input holds no video file (a usage error)."""
+
+
+def _is_video(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in VIDEO_EXTENSIONS
+
+
+def _walk(directory: str) -> list[str]:
+    found: list[str] = []
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        found.extend(os.path.join(root, name) for name in sorted(files) if _is_video(name))
+    return found
+
+
+def find_videos(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """The video files ``paths`` name, in order (a file named twice comes twice).
+
+    A file is taken as it is; a directory gives the files under it whose extension is
+    in :data:`VIDEO_EXTENSIONS` (sorted); a path that does not exist but has glob
+    characters (``*``, ``?``, ``[``, ``**``) is expanded. A directory or glob without
+    any video is :class:`NoVideosError`; a missing file is
+    :class:`~videopipe.domain.errors.VideoFileNotFoundError`.
+    """
+    found: list[str] = []
+    for item in paths:
+        path = os.fspath(item)
+        if os.path.isdir(path):
+            videos = _walk(path)
+            if not videos:
+                raise NoVideosError(
+                    f"no video files under directory {path!r} "
+                    f"(searched for {', '.join(VIDEO_EXTENSIONS)})"
+                )
+            found.extend(videos)
+        elif os.path.exists(path):
+            found.append(path)
+        elif glob.has_magic(path):
+            videos = []
+            for match in sorted(glob.glob(path, recursive=True)):
+                if os.path.isdir(match):
+                    videos.extend(_walk(match))
+                elif os.path.isfile(match):
+                    videos.append(match)
+            if not videos:
+                raise NoVideosError(f"no video files match {path!r}")
+            found.extend(videos)
+        else:
+            raise VideoFileNotFoundError(path)
+    return found
+
+
+def distinct(videos: Iterable[str]) -> list[str]:
+    """``videos`` without repeats (the same absolute path), first occurrence kept."""
+    unique: dict[str, str] = {}
+    for path in videos:
+        unique.setdefault(os.path.abspath(path), path)
+    return list(unique.values())
+
+
+def output_name(path: str, suffix: str) -> str:
+    """A results-file name for ``path`` that no other input path shares.
+
+    The file's name (readable) and eight hex digits of its absolute path's SHA-256 (two
+    inputs ``a/x.mp4`` and ``b/x.mp4`` never collide): ``x.mp4.1f3a09c2.jsonl``.
+    """
+    digest = hashlib.sha256(os.path.abspath(path).encode("utf-8", "surrogateescape"))
+    return f"{os.path.basename(path)}.{digest.hexdigest()[:8]}{suffix}"
