@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -610,3 +612,51 @@ def test_the_pipeline_file_is_checked_when_a_video_starts_not_on_every_frame(
     assert "g" in runner.run_pipeline("p", payload(0, video="next.mp4"))  # the next one
     assert "g" in runner.run_pipeline("p", payload(0, video="next.mp4"))  # a retry checks too
     assert len(loads) == 3
+
+
+class SlowSetup(Plugin):
+    """Counts setups running at the same moment (a library import that takes a while)."""
+
+    name = "slow_setup"
+    inputs: ClassVar[Mapping[str, str]] = {"frame_index": "the index"}
+    outputs: ClassVar[Mapping[str, str]] = {"ok": "true"}
+    running = 0
+    most = 0
+    guard = threading.Lock()
+
+    def setup(self) -> None:
+        cls = type(self)
+        with cls.guard:
+            cls.running += 1
+            cls.most = max(cls.most, cls.running)
+        time.sleep(0.05)
+        with cls.guard:
+            cls.running -= 1
+
+    def process(
+        self, inputs: Mapping[str, Any], context: FrameContext, history: Sequence[HistoryEntry] = ()
+    ) -> dict[str, Any]:
+        return {"ok": True}
+
+
+def test_threads_set_up_their_plugins_one_at_a_time(pipelines: Path) -> None:
+    """OpenCV's import is not thread-safe (cv2 without cv2.data): setups never overlap."""
+    SlowSetup.running = SlowSetup.most = 0
+    registry = PluginRegistry(entry_points=False)
+    registry._loaded["slow_setup"] = SlowSetup
+    registry._targets["slow_setup"] = "tests:SlowSetup"
+    write(pipelines, "slow", "nodes: {a: {plugin: slow_setup}, b: {plugin: slow_setup}}")
+    runner = DagPipelineRunner(library(pipelines, registry))
+    start = threading.Barrier(4)
+
+    def call(index: int) -> None:
+        start.wait()
+        runner.run_pipeline("slow", payload(index))
+
+    threads = [threading.Thread(target=call, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    runner.close()
+    assert SlowSetup.most == 1

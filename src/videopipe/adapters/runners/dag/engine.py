@@ -48,6 +48,15 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+SETUP_LOCK = threading.Lock()
+"""Plugins are built and set up one at a time, in every thread of the process.
+
+Libraries imported in ``setup`` are not all safe to import from two threads at once:
+OpenCV's package replaces its own module in ``sys.modules`` while it loads, so a second
+thread could get a ``cv2`` without ``cv2.data`` (seen with the threads executor).
+Setup runs once per node and thread, so the lock costs nothing per frame."""
+
+
 class _Run:
     """One pipeline's plugin instances (set up once) and stateful plugins' history.
 
@@ -81,8 +90,9 @@ class _Run:
         failure = self.failed_setups.get(node_id)
         if failure is None:
             try:
-                instance = node.plugin(**node.params)
-                instance.setup()
+                with SETUP_LOCK:
+                    instance = node.plugin(**node.params)
+                    instance.setup()
             except Exception as exc:
                 # Set up once: a failed setup (a missing model) is not retried every frame.
                 self.failed_setups[node_id] = failure = exc
