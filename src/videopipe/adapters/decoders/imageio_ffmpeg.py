@@ -14,12 +14,9 @@ shares with the other backends (probe, input, checks, counts) is in
 from __future__ import annotations
 
 import collections
-import contextlib
-import fcntl
 import os
 import selectors
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -28,8 +25,7 @@ from fractions import Fraction
 import numpy as np
 
 from videopipe.adapters.decoders._base import SCALE_INTERPOLATION, RunReader
-from videopipe.adapters.ffmpeg import log
-from videopipe.adapters.ffmpeg.binary import bundled_ffmpeg, kill_group, probe, rgb24_command
+from videopipe.adapters.ffmpeg import binary, log
 from videopipe.adapters.ffmpeg.checks import DEFAULT_MAX_FRAME_PIXELS, check_frame_pixels
 from videopipe.adapters.ffmpeg.files import check_local_video_file, ffmpeg_input
 from videopipe.adapters.ffmpeg.libav import expected_frames
@@ -62,7 +58,7 @@ class ImageioFfmpegFrameSource:
         stall_timeout: float = 30.0,
         max_frame_pixels: int | None = DEFAULT_MAX_FRAME_PIXELS,
     ) -> None:
-        self.ffmpeg_exe = ffmpeg_exe or bundled_ffmpeg()
+        self.ffmpeg_exe = ffmpeg_exe or binary.bundled_ffmpeg()
         self.probe_timeout = probe_timeout
         self.stall_timeout = stall_timeout
         self.max_frame_pixels = max_frame_pixels
@@ -74,7 +70,7 @@ class ImageioFfmpegFrameSource:
         full-range ``gray`` when the size's format asks for it).
         """
         abspath = check_local_video_file(path)
-        info = probe(self.ffmpeg_exe, path, abspath, self.probe_timeout)
+        info = binary.probe(self.ffmpeg_exe, path, abspath, self.probe_timeout)
         check_frame_pixels(path, info.width, info.height, self.max_frame_pixels)
         survey = survey_packets(abspath, self.probe_timeout)
         declared = survey.declared if survey is not None else None
@@ -145,6 +141,8 @@ class _DecodeRun:
         self._order = IncreasingTimestamps(path, info.frame_count)
         self._source_size = None if output_size is None else (info.width, info.height)
         self._stall_timeout = source.stall_timeout
+        self._ffmpeg_exe = source.ffmpeg_exe
+        self._spliced = False  # a message landed inside a showinfo line (see _finish)
         self._max_frame_pixels = source.max_frame_pixels
         self._records: collections.deque[tuple[int, int, int | None]] = collections.deque()
         self._size: tuple[int, int] | None = None
@@ -156,7 +154,7 @@ class _DecodeRun:
         self._closed = False
         with ffmpeg_input(path, abspath) as (input_argument, inherited):
             self._process = subprocess.Popen(
-                rgb24_command(
+                binary.rgb24_command(
                     source.ffmpeg_exe,
                     input_argument,
                     FrameSelection() if self._select_here else selection,
@@ -177,7 +175,7 @@ class _DecodeRun:
         self._err = self._process.stderr.fileno()
         for fd in (self._out, self._err):
             os.set_blocking(fd, False)
-        _grow_pipe(self._out)
+        binary.grow_pipe(self._out)
         self._both = selectors.DefaultSelector()
         self._both.register(self._out, selectors.EVENT_READ)
         self._both.register(self._err, selectors.EVENT_READ)
@@ -219,7 +217,9 @@ class _DecodeRun:
 
     def _take_line(self, raw: bytes) -> None:
         if b"Parsed_showinfo" in raw:
-            if match := log.SHOWINFO_FRAME_BYTES.search(raw):
+            match = log.SHOWINFO_FRAME_BYTES.search(raw)
+            self._spliced = self._spliced or log.spliced_into_showinfo(raw, match)
+            if match:
                 counted = int(match.group(1))
                 pts = None if match.group(2) == b"NOPTS" else int(match.group(2))
                 if counted == 0:
@@ -361,6 +361,12 @@ class _DecodeRun:
         cause = log.damage(lines, self._info.container, frames_missing=missing)
         if expected is not None and self.decoded < expected:
             cause = "the video ends before the frames its index declares"
+        if not cause and self._spliced:
+            # The log lost a message's level and origin inside a showinfo line: ask the
+            # demuxer again, alone (no showinfo), as the other decoders do.
+            cause = binary.demux_problems(
+                self._ffmpeg_exe, self._path, self._abspath, self._stall_timeout, self.decoded
+            )
         if cause:
             raise VideoDecodeError(
                 self._path, cause, frames_read=self.decoded, frames_expected=expected
@@ -378,7 +384,7 @@ class _DecodeRun:
 
     def _kill(self) -> None:
         """Kill ffmpeg and anything it started (its own process group)."""
-        kill_group(self._process)
+        binary.kill_group(self._process)
 
     def close(self) -> None:
         if self._closed:
@@ -391,10 +397,3 @@ class _DecodeRun:
         for stream in (self._process.stdout, self._process.stderr):
             if stream is not None:
                 stream.close()
-
-
-def _grow_pipe(fd: int, size: int = 1 << 20) -> None:
-    """Let a whole frame sit in the pipe (Linux): fewer wake-ups per frame."""
-    if sys.platform == "linux":
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)

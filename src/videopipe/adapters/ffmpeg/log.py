@@ -20,6 +20,9 @@ _ATTACHED_PIC = "(attached pic)"
 _FIELD_ORDER = re.compile(r"\b(?:top|bottom)(?: coded)? first\b")
 
 SHOWINFO_FRAME_BYTES = re.compile(rb"\bn:\s*(\d+) pts:\s*(-?\d+|NOPTS)\b")
+SHOWINFO_FRAME_END = re.compile(rb" type:\S ?")
+"""Where showinfo's per-frame text ends (``checksum=0``): its newline follows alone."""
+_SHOWINFO_COLORS = re.compile(rb"\] color_range:\S+( color_(?:space|primaries|trc):\S+)*\s*$")
 SHOWINFO_TIME_BASE = re.compile(r"config in time_base: (?P<num>\d+)/(?P<den>\d+)")
 # The first ", WxH" after the codec: the pixel format's parenthesised details may nest
 # ("rgb24(pc, gbr/unknown/unknown, bottom coded first (swapped))" for interlaced video);
@@ -164,3 +167,23 @@ def damage(lines: list[str], demuxer: str | None, *, frames_missing: bool) -> st
     if frames_missing:
         return problem_lines(lines)
     return problem_lines(lines, demuxer=demuxer) if demuxer else ""
+
+
+def spliced_into_showinfo(raw: bytes, frame: re.Match[bytes] | None) -> bool:
+    """Whether another thread's message was printed into this ``showinfo`` line.
+
+    ffmpeg's demuxer, decoders and filters log from their own threads. showinfo writes
+    a line in several calls (the frame's fields, then its newline; each colour
+    property), and a message logged between two of them lands inside the line without
+    its prefix and level: a demuxer's ``[error]`` that is the only evidence of damage
+    can hide in it (docs/errors.md). ``frame`` is the line's
+    :data:`SHOWINFO_FRAME_BYTES` match, if any; text after the frame's fields or a
+    colour line that holds more than colour properties is such a message. (Lines whose
+    text is free, such as side data, are not judged.)
+    """
+    if frame is not None:
+        end = SHOWINFO_FRAME_END.search(raw, frame.end())
+        return end is not None and bool(raw[end.end() :].strip())
+    if b"] color_range:" in raw:
+        return _SHOWINFO_COLORS.search(raw) is None
+    return False
