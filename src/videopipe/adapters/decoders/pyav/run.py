@@ -200,7 +200,14 @@ class RunState:
     # -- the end -----------------------------------------------------------------------
 
     def fail(self, cause: str, decoded: int, exc: BaseException | None = None) -> NoReturn:
-        """Raise the error for a read that failed after ``decoded`` frames."""
+        """Raise the error for a read that failed after ``decoded`` frames.
+
+        In an AVI cut short, the damaged last frame is the cut: that is the error given.
+        """
+        try:
+            check_avi_complete(self.path, self.abspath, decoded)
+        except VideoDecodeError as cut:
+            raise cut from exc
         expected = self.expected_frames(decoded)
         if decoded == 0 and expected is None:
             raise VideoReadError(self.path, cause) from exc
