@@ -109,10 +109,13 @@ class Partial:
 
     type: type[BaseException]
     declared: int | None = None
+    count: int | None = None
+    """When set: exactly this many frames before the error (FFmpeg's own decode's)."""
 
     def describe(self) -> str:
         detail = f", frames_expected={self.declared}" if self.declared is not None else ""
-        return f"some frames, then {self.type.__name__}{detail}"
+        frames = "some frames" if self.count is None else plural(self.count, "frame")
+        return f"{frames}, then {self.type.__name__}{detail}"
 
 
 Expectation = Frames | Error | Partial
@@ -337,6 +340,46 @@ def in_box(kind: str, fraction: float = 0.5, delta: int = 0) -> Callable[[Path],
     def where(path: Path) -> int:
         offset, size = top_level_boxes(path)[kind]
         return offset + int(size * fraction) + delta
+
+    return where
+
+
+OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+"""Debian's opencv-doc sample videos (real AVI files from other writers)."""
+
+
+def opencv_sample(name: str) -> Builder:
+    """A builder: a copy of opencv-doc's sample ``name`` (fails clearly if not installed)."""
+
+    def build(folder: Path) -> Path:
+        source = OPENCV_DATA / name
+        if not source.is_file():
+            raise FileNotFoundError(f"{source} is missing: apt-get install opencv-doc")
+        target = folder / "_base" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source.read_bytes())
+        return target
+
+    return build
+
+
+def avi_base(folder: Path) -> Path:
+    """48 frames of MPEG-4 Part 2 in AVI (as Megamind.avi), a keyframe every 12."""
+    return base(folder, "damage-base.avi", frames=BASE_FRAMES, gop=12, codec="mpeg4")
+
+
+def at_avi_chunk(number: int) -> Callable[[Path], int]:
+    """The offset where the ``number``-th video chunk (``00dc``) of ``movi`` starts: a cut
+    there leaves ``number`` whole chunks and the RIFF chunk claiming the rest."""
+
+    def where(path: Path) -> int:
+        data = path.read_bytes()
+        offset = data.index(b"movi") + 4
+        for _ in range(number):
+            tag, length = data[offset : offset + 4], struct.unpack_from("<I", data, offset + 4)[0]
+            assert tag.endswith((b"dc", b"db")), f"not a video chunk at {offset}: {tag!r}"
+            offset += 8 + length + (length & 1)
+        return offset
 
     return where
 
@@ -766,6 +809,47 @@ def _cases() -> list[Case]:
             note="Matroska declares its size and duration: the cut shows",
         )
     )
+    # AVI: FFmpeg reads a cut AVI as a shorter one and says nothing; the RIFF chunk's
+    # size claims the bytes that are missing (the header's count is what is expected).
+    for fraction in (0.5, 0.75, 0.9):  # its headers fill the first 5.6 of 18 KB
+        add(
+            Case(
+                f"trunc-avi-{int(fraction * 100)}pct",
+                cut(avi_base, f"half-{fraction}.avi", file_fraction(fraction)),
+                Partial(VideoDecodeError, declared=BASE_FRAMES),
+                note="the RIFF chunk claims more bytes than the file holds",
+            )
+        )
+    add(
+        Case(
+            "trunc-avi-chunk-boundary",
+            cut(avi_base, "boundary.avi", at_avi_chunk(20)),
+            Partial(VideoDecodeError, declared=BASE_FRAMES, count=20),
+            note="cut exactly between two chunks: every chunk left is whole",
+        )
+    )
+    for fraction, frames in ((0.1, 18), (0.25, 62), (0.5, 128)):
+        add(
+            Case(
+                f"trunc-megamind-avi-{int(fraction * 100)}pct",
+                cut(
+                    opencv_sample("Megamind.avi"),
+                    f"megamind-{fraction}.avi",
+                    file_fraction(fraction),
+                ),
+                Partial(VideoDecodeError, declared=270, count=frames),
+                note="opencv-doc's Megamind.avi cut: FFmpeg's CLI decodes the same frames",
+            )
+        )
+    for name, frames in (("Megamind.avi", 270), ("tree.avi", 68), ("Megamind_bugy.avi", 270)):
+        add(
+            Case(
+                f"complete-{name}",
+                opencv_sample(name),
+                Frames(frames),
+                note="a complete AVI is no cut (tree.avi's header counts 444 ticks for 68 frames)",
+            )
+        )
     add(
         Case(
             "trunc-mpegts-50pct",
@@ -1151,5 +1235,7 @@ def check_result(result: dict[str, Any], built: Built) -> None:
         assert result["frames_expected"] == expect.declared, (
             f"frames_expected is {result['frames_expected']}, the index declares {expect.declared}"
         )
+        if expect.count is not None:
+            assert count == expect.count, f"expected {expect.describe()}, got {summary}"
         if expect.declared is not None:
             assert count <= expect.declared, f"more frames than declared: {summary}"

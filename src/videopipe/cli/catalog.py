@@ -57,7 +57,8 @@ def probe_command(video: str, as_json: bool, decoder: str | None, env: str | Non
     declares none), duration in seconds and whether it is interlaced. Then what the
     packets say: the frame count the header declares (for AVI, the chunks holding
     data), the frames the packets store, and whether the frames' timestamps are
-    monotonic (when not, why), so that what videopipe reports can be checked.
+    monotonic (when not, why), so that what videopipe reports can be checked. An AVI
+    cut short says so: the bytes its chunks claim, and the frames its headers declare.
     """
     overrides = {"decoder": decoder} if decoder else None
     info = create_container(env, overrides=overrides).video_service().video_info(video)

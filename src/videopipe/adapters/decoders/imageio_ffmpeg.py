@@ -25,17 +25,13 @@ from fractions import Fraction
 import numpy as np
 
 from videopipe.adapters.decoders._base import SCALE_INTERPOLATION, RunReader
-from videopipe.adapters.ffmpeg import binary, log
+from videopipe.adapters.ffmpeg import binary, log, riff
 from videopipe.adapters.ffmpeg.checks import DEFAULT_MAX_FRAME_PIXELS, check_frame_pixels
 from videopipe.adapters.ffmpeg.files import check_local_video_file, ffmpeg_input
 from videopipe.adapters.ffmpeg.libav import expected_frames
 from videopipe.adapters.ffmpeg.packets import PacketSurvey, survey_packets
 from videopipe.adapters.ffmpeg.timestamps import IncreasingTimestamps, frame_seconds
-from videopipe.domain.errors import (
-    DecoderTimeoutError,
-    VideoDecodeError,
-    VideoReadError,
-)
+from videopipe.domain.errors import DecoderTimeoutError, VideoDecodeError, VideoReadError
 from videopipe.domain.model import Frame, FrameSelection, FrameSize, VideoInfo
 
 
@@ -349,6 +345,7 @@ class _DecodeRun:
                 self._path, cause, frames_read=self.decoded, frames_expected=expected
             )
         self._raise_if_broken(self.decoded)
+        riff.check_avi_complete(self._path, self._abspath, self.decoded)  # ffmpeg says nothing
         if self.decoded == 0 and expected is None:
             problems = log.problem_lines(lines)
             detail = f" ({problems})" if problems else ""

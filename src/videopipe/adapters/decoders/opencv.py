@@ -1,9 +1,8 @@
 """Decoder adapter: OpenCV's ``VideoCapture`` (its FFmpeg backend), in process.
 
-Needs the ``opencv`` extra. The file is first checked and probed with the bundled ffmpeg
-binary (the same clear errors as the imageio_ffmpeg decoder). OpenCV's own frame count is
-an estimate; the count the file's index declares (read with PyAV) is used, and a read
-that falls short of it is an error, never a silently short video.
+Needs the ``opencv`` extra. The file is checked and probed with the bundled ffmpeg binary
+first (the imageio_ffmpeg decoder's clear errors). OpenCV's frame count is an estimate: a read
+short of the count the file's index declares (PyAV), or of an AVI cut short, is an error.
 
 OpenCV's capture gives no frame timestamps (its position is an estimate, a frame late on
 packed B-frames): the ``k``-th frame's is the ``k``-th presentation time of the stored
@@ -27,6 +26,7 @@ from videopipe.adapters.ffmpeg.checks import DEFAULT_MAX_FRAME_PIXELS, check_fra
 from videopipe.adapters.ffmpeg.files import as_ffmpeg_input, check_local_video_file
 from videopipe.adapters.ffmpeg.libav import expected_frames, first_frame_rgb
 from videopipe.adapters.ffmpeg.packets import survey_packets
+from videopipe.adapters.ffmpeg.riff import check_avi_complete
 from videopipe.adapters.ffmpeg.timestamps import seconds
 from videopipe.domain.errors import (
     MissingDependencyError,
@@ -256,13 +256,13 @@ class OpenCVVideoReader(RunReader):
     def _check_end(self, decoded: int) -> None:
         """After the last frame: a short read is an error, never a shorter video.
 
-        The count the file's index declares (less what an edit list hides) is the
-        reference. A container that declares none (Matroska, MPEG-TS) has its packets
-        read once more by the bundled ffmpeg (no decoding), whose error messages reveal
-        a file cut short or a damaged element: OpenCV itself reports no decoding error
-        and just stops. Damage inside a frame's data, seen only when decoding, stays
-        invisible to this decoder (the imageio_ffmpeg and pyav decoders report it).
+        An AVI cut short (:mod:`~videopipe.adapters.ffmpeg.riff`) is one. Else the count the
+        file's index declares (less what an edit list hides) is the reference. A container
+        that declares none (Matroska, MPEG-TS) has its packets read once more by the bundled
+        ffmpeg (no decoding), whose errors reveal a file cut short or a damaged element:
+        OpenCV just stops. Damage inside a frame's data is invisible here (pyav sees it).
         """
+        check_avi_complete(self._path, self._abspath, decoded)
         source = self._source
         expected = expected_frames(self._abspath, self._info.frame_count, decoded, source.timeout)
         if expected is not None:

@@ -33,6 +33,7 @@ import av
 import av.error
 
 from videopipe.adapters.ffmpeg.libav import TIMEOUT, first_video_stream
+from videopipe.adapters.ffmpeg.riff import avi_layout
 from videopipe.adapters.ffmpeg.timestamps import PacketClock
 
 COUNTS_TICKS = frozenset({"avi"})
@@ -181,10 +182,24 @@ def _survey(container: Any, stream: Any) -> PacketSurvey:  # noqa: PLR0912 - one
 
 
 def packet_facts(abspath: str, timeout: float = TIMEOUT) -> dict[str, Any]:
-    """What ``videopipe probe`` shows of the packets: declared and stored counts, monotonic."""
+    """What ``videopipe probe`` shows of the packets: declared and stored counts, monotonic.
+
+    An AVI cut short (:mod:`.riff`) adds ``cut_short`` (the bytes its chunks claim and
+    the bytes it holds) and ``header_frames`` (the count its headers declare).
+    """
+    layout = avi_layout(abspath)
+    cut: dict[str, Any] = {}
+    if layout is not None and layout.cut_short:
+        claims = f"its chunks claim {layout.claimed_bytes} bytes, it holds {layout.file_bytes}"
+        cut = {"cut_short": claims, "header_frames": layout.header_frames}
     survey = survey_packets(abspath, timeout)
     if survey is None:
-        return {"declared_frames": None, "stored_frames": None, "timestamps_monotonic": None}
+        return {
+            "declared_frames": None,
+            "stored_frames": None,
+            "timestamps_monotonic": None,
+            **cut,
+        }
     facts: dict[str, Any] = {
         "declared_frames": survey.declared,
         "stored_frames": survey.stored,
@@ -194,4 +209,4 @@ def packet_facts(abspath: str, timeout: float = TIMEOUT) -> dict[str, Any]:
         facts["damaged_packets"] = survey.damaged
     if survey.unknown_because:
         facts["timestamps_problem"] = survey.unknown_because
-    return facts
+    return {**facts, **cut}

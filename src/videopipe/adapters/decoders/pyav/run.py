@@ -17,6 +17,7 @@ from videopipe.adapters.ffmpeg.libav import (
     first_video_stream,
     open_container,
 )
+from videopipe.adapters.ffmpeg.riff import check_avi_complete
 from videopipe.domain.errors import VideoDecodeError, VideoReadError
 from videopipe.domain.model import (
     FULL_RANGE,
@@ -199,7 +200,14 @@ class RunState:
     # -- the end -----------------------------------------------------------------------
 
     def fail(self, cause: str, decoded: int, exc: BaseException | None = None) -> NoReturn:
-        """Raise the error for a read that failed after ``decoded`` frames."""
+        """Raise the error for a read that failed after ``decoded`` frames.
+
+        In an AVI cut short, the damaged last frame is the cut: that is the error given.
+        """
+        try:
+            check_avi_complete(self.path, self.abspath, decoded)
+        except VideoDecodeError as cut:
+            raise cut from exc
         expected = self.expected_frames(decoded)
         if decoded == 0 and expected is None:
             raise VideoReadError(self.path, cause) from exc
@@ -217,8 +225,10 @@ class RunState:
         The count the file's index declares (less what an edit list hides) is the
         reference. A container that declares none (Matroska, MPEG-TS) has its packets
         read once more by the bundled ffmpeg (no decoding), whose error messages reveal
-        a file cut short or a damaged element that FFmpeg's libraries skip quietly.
+        a file cut short or a damaged element that FFmpeg's libraries skip quietly. An
+        AVI whose chunks claim more bytes than it holds is cut short (:mod:`.riff`).
         """
+        check_avi_complete(self.path, self.abspath, decoded)
         expected = self.expected_frames(decoded)
         if expected is None:
             problems = self.demux_problems(decoded)
