@@ -8,21 +8,15 @@ failed and skipped with the reasons.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import click
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
     Progress,
     TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.table import Table
 
@@ -38,6 +32,7 @@ from videopipe.cli.app import (
     stderr_console,
     stderr_is_terminal,
 )
+from videopipe.cli.progress import progress_bars
 from videopipe.domain.report import VideoReport
 from videopipe.ports.batch import VideoFinished, VideoProgress, VideoStarted
 from videopipe.ports.closing import closed_after
@@ -171,7 +166,7 @@ def run_batch_job(
     )
     outcome = _Outcome()
     on_terminal = stderr_is_terminal()
-    with _progress(on_terminal) as progress:
+    with progress_bars(on_terminal, speed=False) as progress:
         _run(batch, outcome, progress)
     if summary_file is not None:
         _write_summaries(summary_file, batch, outcome)
@@ -201,24 +196,6 @@ def _write_summaries(path: str, batch: BatchRun, outcome: _Outcome) -> None:
                     file.write(json.dumps(reports[video], default=str) + "\n")
     except OSError as exc:
         raise OutputError(f"cannot write --summary {path!r}: {exc.strerror or exc}") from exc
-
-
-@contextlib.contextmanager
-def _progress(show: bool) -> Iterator[Progress | None]:
-    if not show:
-        yield None
-        return
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=stderr_console(),
-    )
-    with progress:
-        yield progress
 
 
 def _run(batch: BatchRun, outcome: _Outcome, progress: Progress | None) -> None:

@@ -45,21 +45,22 @@ def selected_frames(info: VideoInfo, selection: FrameSelection) -> int | None:
 
 
 @contextlib.contextmanager
-def progress_bars(show: bool) -> Iterator[Progress | None]:
-    """A progress display on stderr (``None`` when not shown), one bar per video."""
+def progress_bars(show: bool, *, speed: bool = True) -> Iterator[Progress | None]:
+    """A progress display on stderr (``None`` when not shown).
+
+    ``speed``: a frames/s column (bars that count frames; a batch's files bar does not).
+    """
     if not show:
         yield None
         return
-    progress = Progress(
+    columns: list[ProgressColumn] = [
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        FramesPerSecond(),
+        *([FramesPerSecond()] if speed else []),
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
-        console=stderr_console(),
-        transient=False,
-    )
-    with progress:
+    ]
+    with Progress(*columns, console=stderr_console(), transient=False) as progress:
         yield progress
