@@ -70,7 +70,8 @@ def test_a_demuxer_error_printed_inside_a_showinfo_line_still_fails_the_read(
     def take_spliced(self: imageio_ffmpeg._DecodeRun, raw: bytes) -> None:
         changed = _splice_demuxer_errors(self, raw)
         if changed is not None:
-            spliced.append(changed != raw)
+            # ffmpeg itself splices about one read in a hundred: count what was taken.
+            spliced.append(DEMUXER_ERROR in changed and b"Parsed_showinfo" in changed)
             take(self, changed)
 
     monkeypatch.setattr(imageio_ffmpeg._DecodeRun, "_take_line", take_spliced)
