@@ -61,6 +61,19 @@ class KillOnceRunner(IndexRunner):
         return super().run_pipeline(pipeline_id, payload)
 
 
+class KillOnVideoRunner(SlowRunner):
+    """SIGKILLs its worker process whenever it meets a frame of the video named ``doomed``."""
+
+    def __init__(self, doomed: str, seconds: float = 0.0) -> None:
+        super().__init__(seconds)
+        self.doomed = doomed
+
+    def run_pipeline(self, pipeline_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if Path(payload.get("video_path", "")).name == self.doomed:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().run_pipeline(pipeline_id, payload)
+
+
 def _blas_threads() -> int | None:
     """Threads of the OpenBLAS numpy loaded (None: none found)."""
     import numpy  # noqa: F401, PLC0415 - loads OpenBLAS

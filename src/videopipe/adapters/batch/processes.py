@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import multiprocessing
 import os
 import pickle
 import signal
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -37,9 +38,22 @@ from videopipe.domain.report import VideoReport
 from videopipe.ports.batch import BatchEvent, VideoFinished, VideoProgress, VideoStarted, VideoTask
 
 _PRELOAD = ["videopipe.adapters.batch.processes", "videopipe.application.service"]
-_PROGRESS_EVERY = 0.2
+PROGRESS_EVERY = 0.2
 """Seconds between two progress messages of a worker."""
 _STOP_GRACE = 3.0
+
+
+def throttled(send: Callable[[int], None], every: float = PROGRESS_EVERY) -> Callable[[int], None]:
+    """A task's ``progress(frames)`` that calls ``send(frames)`` at most once per ``every`` s."""
+    sent = [time.monotonic()]
+
+    def progress(frames: int) -> None:
+        now = time.monotonic()
+        if now - sent[0] >= every:
+            sent[0] = now
+            send(frames)
+
+    return progress
 
 
 def _worker_main(conn: Connection) -> None:
@@ -58,19 +72,16 @@ def _worker_main(conn: Connection) -> None:
         if message[0] == "stop" or os.getppid() != parent:
             return
         _, index, task = message
-        sent = [time.monotonic()]
-
-        def progress(frames: int, index: int = index, sent: list[float] = sent) -> None:
-            now = time.monotonic()
-            if now - sent[0] >= _PROGRESS_EVERY:
-                sent[0] = now
-                conn.send(("progress", index, frames))
-
+        progress = throttled(functools.partial(_send_progress, conn, index))
         try:
             report = task(progress)
             conn.send(("done", index, report))
         except Exception as exc:  # the task's own promise broken, or an unpicklable report
             conn.send(("done", index, failed_report(task.path, exc)))
+
+
+def _send_progress(conn: Connection, index: int, frames: int) -> None:
+    conn.send(("progress", index, frames))
 
 
 def failed_report(path: str, exc: BaseException) -> VideoReport:

@@ -227,7 +227,7 @@ def check_work(recipe_state: bytes, setup: WorkerSetup) -> list[tuple[str, str]]
     return problems
 
 
-def _cancel_probe() -> Callable[[], bool] | None:
+def cancel_probe() -> Callable[[], bool] | None:
     """A cheap check, inside a Dask task, that the task was cancelled (None: unknown)."""
     try:
         import distributed.worker  # noqa: PLC0415 - inside a Dask task: installed
@@ -265,7 +265,7 @@ def run_segment_task(
     results: list[FrameResult] = []
     try:
         prepare_worker(setup or WorkerSetup())
-        run_segment(load_recipe(state), segment, results.extend, cancelled=_cancel_probe())
+        run_segment(load_recipe(state), segment, results.extend, cancelled=cancel_probe())
     except Exception as exc:
         return results, pack_error(exc, segment)
     return results, None

@@ -276,7 +276,7 @@ class DaskExecutor:
             try:
                 return future.result(timeout=_WAIT_POLL)  # the task never raises its own
             except TimeoutError:
-                if self._live_workers() > 0:
+                if self.live_workers() > 0:
                     alone_since = None
                     continue
                 now = time.monotonic()
@@ -290,7 +290,7 @@ class DaskExecutor:
                     f"{segment.describe()} was not run; the results before it were given",
                 ) from None
 
-    def _live_workers(self) -> int:
+    def live_workers(self) -> int:
         """Workers connected to the scheduler now (0 when the scheduler cannot tell)."""
         client = self._client
         if client is None or client.status not in ("running", "newly-created"):
