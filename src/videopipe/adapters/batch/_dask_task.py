@@ -6,7 +6,7 @@ runs the :class:`~videopipe.ports.batch.VideoTask`. It tells the client through 
 scheduler's event log (``Worker.log_event`` on the batch's own topic, which the
 client follows with ``Client.subscribe_topic``): :data:`STARTED` when the worker
 starts the video, then :data:`PROGRESS` with the frames done, at most every
-:data:`~videopipe.adapters.batch.processes.PROGRESS_EVERY` seconds. A task whose
+:data:`~videopipe.adapters.batch.processes.PROGRESS_EVERY` seconds, then :data:`ENDED`. A task whose
 future was cancelled (the client stopped reading) ends its video at the next frame.
 """
 
@@ -24,6 +24,11 @@ STARTED = "started"
 """The message a task sends when its worker starts the video."""
 PROGRESS = "progress"
 """The message a task sends with the frames of its video done so far."""
+ENDED = "ended"
+"""The message a task sends when its video ended, before its report goes back.
+
+A worker's messages reach the client in order, so the client hears this before the
+worker's next video starts (the report itself comes back with the task's result)."""
 
 
 class VideoCancelledError(Exception):
@@ -59,4 +64,7 @@ def run_video_task(task: VideoTask, topic: str, index: int, setup: WorkerSetup) 
             raise VideoCancelledError(task.path)
         report_progress(frames)
 
-    return task(progress)
+    try:
+        return task(progress)
+    finally:
+        send(ENDED, 0)

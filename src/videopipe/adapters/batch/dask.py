@@ -7,7 +7,8 @@ filesystem), set up as the executor's segment tasks set theirs (``_dask_task``).
 - A video is :class:`~videopipe.ports.batch.VideoStarted` when a worker starts it
   (the task says so through the scheduler's event log), so the manifest's ``running``
   videos are the ones the workers run; :class:`~videopipe.ports.batch.VideoProgress`
-  follows from the worker as the frames go.
+  follows from the worker as the frames go, and the worker's word that the video
+  ended comes before its next video's start (one worker's messages keep their order).
 - Before anything is submitted to a cluster given by address, its workers are checked
   on the first video the client itself can open (the executor's ``preflight``): a
   worker that cannot run the batch is a
@@ -32,7 +33,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from videopipe.adapters.batch._dask_task import PROGRESS, run_video_task
+from videopipe.adapters.batch._dask_task import ENDED, PROGRESS, run_video_task
 from videopipe.adapters.batch.processes import failed_report
 from videopipe.adapters.executors._dask_preflight import preflight
 from videopipe.application.work import WorkOrder
@@ -146,9 +147,11 @@ class DaskVideoPool:
             kind = message.get("kind")
             if kind == PROGRESS:
                 yield VideoProgress(path, int(message.get("frames", 0)))
-            elif kind == _FINISHED:
+            elif kind in (ENDED, _FINISHED):  # the worker's word, or the task's end
+                left = len(tasks) - len(finished)
+                report = self._report(futures[index], path, left, len(tasks))
                 finished.add(index)
-                yield VideoFinished(path, self._report(futures[index], path))
+                yield VideoFinished(path, report)
 
     def _alone(self, since: float | None, left: int, total: int) -> float | None:
         """When the workers were last all gone (``None``: some are connected); raise after long."""
@@ -167,13 +170,21 @@ class DaskVideoPool:
             f"{total - left} finished are recorded, the same command again runs the rest",
         )
 
-    def _report(self, future: Any, path: str) -> VideoReport:
-        """The report of a finished task; a lost worker or a broken task fails the video."""
-        try:
-            report: VideoReport = future.result(timeout=self.executor.connect_timeout)
-        except Exception as exc:
-            if type(exc).__name__ == "KilledWorker":
-                attempts = self.executor.max_retries + 1
-                exc = WorkerLostError(path, 0, None, attempts, str(exc))
-            return failed_report(path, exc)
-        return report
+    def _report(self, future: Any, path: str, left: int, total: int) -> VideoReport:
+        """The report of a task that ended (waiting, bounded, for it to come back).
+
+        A lost worker (``KilledWorker``) or a broken task fails the video.
+        """
+        alone_since: float | None = None
+        while True:
+            try:
+                report: VideoReport = future.result(timeout=_WAIT_POLL)
+            except Exception as exc:
+                if isinstance(exc, TimeoutError) and not future.done():
+                    alone_since = self._alone(alone_since, left, total)
+                    continue
+                if type(exc).__name__ == "KilledWorker":
+                    attempts = self.executor.max_retries + 1
+                    exc = WorkerLostError(path, 0, None, attempts, str(exc))
+                return failed_report(path, exc)
+            return report
