@@ -30,6 +30,7 @@ from videopipe.cli.app import (
     InvalidUsageError,
     app,
     at_least_one_frame,
+    count_option,
     debug_option,
     decoder_option,
     env_option,
@@ -91,13 +92,7 @@ def _check_paths(videos: Sequence[str], output: str | None, annotate: str | None
 @click.argument("videos", metavar="PATH...", nargs=-1, required=True)
 @click.option("--pipeline", "-p", required=True, metavar="ID|FILE", help=PIPELINE_HELP)
 @pipeline_path_option
-@click.option(
-    "--stride",
-    type=click.IntRange(min=1),
-    default=None,
-    metavar="N",
-    help="Process every N-th frame (frames 0, N, 2N, ...).",
-)
+@count_option("--stride", minimum=1, text="Process every N-th frame (frames 0, N, 2N, ...).")
 @click.option(
     "--max-frames",
     type=int,
