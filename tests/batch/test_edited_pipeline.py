@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -17,9 +18,10 @@ import pytest
 from tests.batch.helpers import video_folder
 from tests.e2e.helpers import videopipe
 from videopipe.adapters.decoders import create_frame_source
+from videopipe.adapters.manifest.sqlite import SqliteManifest
 from videopipe.adapters.runners.dag import DagPipelineRunner, PipelineLibrary
 from videopipe.adapters.runners.mock import MockDagPipelineService
-from videopipe.application.jobs import ManifestOptionsError, options_hash
+from videopipe.application.jobs import ManifestOptionsError, options_hash, plan_batch
 from videopipe.application.settings import RunSettings
 from videopipe.container import create_container
 from videopipe.domain.model import FrameSelection
@@ -152,3 +154,24 @@ def test_a_runner_that_cannot_describe_its_pipelines_keeps_the_old_hash() -> Non
     digest = options_hash(settings, "p", FrameSelection())
     assert len(digest) == 16
     int(digest, 16)  # one hex digest, no pipeline part
+
+
+@pytest.mark.parametrize(
+    ("stored", "now", "said"),
+    [
+        ("a" * 16 + ".1", "a" * 16 + ".2", "the pipeline's definition changed"),
+        ("a" * 16, "a" * 16 + ".2", "does not record the pipeline's definition"),
+        ("a" * 16 + ".1", "a" * 16, "does not describe the pipeline's definition"),
+        ("a" * 16 + ".1", "b" * 16 + ".1", "other options (" + "a" * 16),
+    ],
+)
+def test_the_refusal_says_what_changed(tmp_path: Path, stored: str, now: str, said: str) -> None:
+    (video,) = video_folder(tmp_path / "videos", good=1)[0]
+    manifest = SqliteManifest(tmp_path / "manifest.sqlite")
+    try:
+        plan_batch(manifest, [(str(video), "")], stored)
+        with pytest.raises(ManifestOptionsError, match=re.escape(said)):
+            plan_batch(manifest, [(str(video), "")], now)
+        assert manifest.options_hash() == stored
+    finally:
+        manifest.close()

@@ -92,9 +92,15 @@ def _what_changed(stored: str, options: str) -> str:
     """Which part of :func:`options_hash` differs, said for a person."""
     before, _, pipeline_before = stored.partition(_PIPELINE_PART)
     now, _, pipeline_now = options.partition(_PIPELINE_PART)
-    if before == now and pipeline_before and pipeline_now and pipeline_before != pipeline_now:
-        return "the pipeline's definition changed: its nodes, plugins or parameters; "
-    return ""
+    if before != now or pipeline_before == pipeline_now:
+        return ""
+    if not pipeline_before:
+        return (
+            "it does not record the pipeline's definition (an older videopipe, or another runner); "
+        )
+    if not pipeline_now:
+        return "this runner does not describe the pipeline's definition; "
+    return "the pipeline's definition changed: its nodes, plugins or parameters; "
 
 
 @dataclass(frozen=True, slots=True)
