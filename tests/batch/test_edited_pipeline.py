@@ -160,7 +160,7 @@ def test_a_runner_that_cannot_describe_its_pipelines_keeps_the_old_hash() -> Non
     ("stored", "now", "said"),
     [
         ("a" * 16 + ".1", "a" * 16 + ".2", "the pipeline's definition changed"),
-        ("a" * 16, "a" * 16 + ".2", "does not record the pipeline's definition"),
+        ("a" * 16, "a" * 16 + ".2", "it has no pipeline definition"),
         ("a" * 16 + ".1", "a" * 16, "does not describe the pipeline's definition"),
         ("a" * 16 + ".1", "b" * 16 + ".1", "other options (" + "a" * 16),
     ],

@@ -78,14 +78,12 @@ def options_hash(
     }
     text = json.dumps(options, sort_keys=True, default=str)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    runner = settings.runner
-    if isinstance(runner, PipelineDescribingRunner):
-        return f"{digest}{_PIPELINE_PART}{runner.pipeline_digest(pipeline_id)}"
+    if isinstance(settings.runner, PipelineDescribingRunner):
+        return f"{digest}{_PIPELINE_PART}{settings.runner.pipeline_digest(pipeline_id)}"
     return digest
 
 
-_PIPELINE_PART = "."
-"""Separates the options' digest from the pipeline definition's in :func:`options_hash`."""
+_PIPELINE_PART = "."  # between the options' digest and the pipeline definition's
 
 
 def _what_changed(stored: str, options: str) -> str:
@@ -95,9 +93,7 @@ def _what_changed(stored: str, options: str) -> str:
     if before != now or pipeline_before == pipeline_now:
         return ""
     if not pipeline_before:
-        return (
-            "it does not record the pipeline's definition (an older videopipe, or another runner); "
-        )
+        return "it has no pipeline definition (an older videopipe, or another runner); "
     if not pipeline_now:
         return "this runner does not describe the pipeline's definition; "
     return "the pipeline's definition changed: its nodes, plugins or parameters; "
