@@ -36,11 +36,17 @@ def test_the_output_extension_chooses_the_format(tmp_path: Path, clip: Path, ext
     reference = tmp_path / "reference.jsonl"
     assert videopipe("run", str(clip), "-p", "demo", "-o", str(reference), env=env).returncode == 0
     output = tmp_path / f"out{extension}"
-    done = videopipe("run", str(clip), "-p", "demo", "-o", str(output), env=env)
+    done = videopipe("run", str(clip), "-p", "demo", "-o", str(output), "--stats", env=env)
     assert done.returncode == 0, done.stderr
     assert _lines(output) == reference.read_bytes().splitlines(keepends=True)
     head = output.read_bytes()[:4]
     assert (head == b"PAR1") == (extension == ".parquet")
+    if extension == ".jsonl":  # the stats line says what the file holds
+        assert f"24 lines written to {output}" in done.stderr
+    else:
+        rows = len(list(results.read(str(output))))
+        assert f"24 frames written to {output} ({rows} rows)" in done.stderr
+        assert "lines written" not in done.stderr
 
 
 def test_csv_streams_to_stdout_and_parquet_needs_a_file(tmp_path: Path, clip: Path):

@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+import polars  # in the dev extra, so the tests of to_polars run wherever the tests do
 import pyarrow.parquet as pq
 import pytest
 
@@ -171,3 +172,28 @@ def test_to_polars_without_polars_says_what_to_install(
     write(path, CASES["motion"])
     with pytest.raises(MissingDependencyError, match=r"videopipe\[polars\]"):
         results.to_polars(str(path))
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("kind", sorted(EXTENSIONS))
+def test_to_polars_gives_the_rows_of_read(tmp_path: Path, case: str, kind: str):
+    path = tmp_path / f"out{EXTENSIONS[kind]}"
+    write(path, CASES[case])
+    frame = results.to_polars(str(path))
+    assert isinstance(frame, polars.DataFrame)
+    assert frame.columns == list(results.COLUMN_NAMES)
+    assert str(frame.schema["frame_index"]) == "Int64"
+    assert str(frame.schema["score"]) == "Float64"
+    read = [comparable(row) for row in results.read(str(path))]
+    assert [comparable(row) for row in frame.iter_rows(named=True)] == read
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_tabular_sink_counts_the_rows_it_was_given(tmp_path: Path, kind: str):
+    path = tmp_path / f"out{EXTENSIONS[kind]}"
+    frames = CASES["two_codes_then_none"] + CASES["markers_and_detections"]
+    sink = open_sink(str(path), rows_per_part=2)
+    for video, item in frames:
+        sink.write(video, item)
+    sink.close()
+    assert sink.rows == len(list(results.read(str(path)))) > len(frames)

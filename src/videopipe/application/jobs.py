@@ -27,6 +27,7 @@ from videopipe.domain.report import VideoReport
 from videopipe.ports.batch import BatchEvent, VideoFinished, VideoPool, VideoStarted, VideoTask
 from videopipe.ports.closing import closed_after
 from videopipe.ports.manifest import JobManifest, VideoEntry
+from videopipe.ports.runner import PipelineDescribingRunner
 from videopipe.ports.sinks import ResultSink
 
 DEFAULT_MAX_ATTEMPTS = 3
@@ -59,8 +60,11 @@ def options_hash(
 
     The pipeline id, the frames selected, the error policy and retries, the image
     bytes mode, the runner and decoder classes, and ``extra`` (output format,
-    ``max_errors``, ...). The executor and ``--jobs`` are not in it: every executor
-    gives the same results.
+    ``max_errors``, ...): 16 hex digits. When the runner describes its pipelines
+    (:class:`~videopipe.ports.runner.PipelineDescribingRunner`), ``.`` and the digest of
+    the pipeline's definition follow, so that a pipeline edited since (a parameter, a
+    node) is other options too. The executor and ``--jobs`` are not in it: every
+    executor gives the same results.
     """
     options = {
         "pipeline": pipeline_id,
@@ -73,7 +77,26 @@ def options_hash(
         **(extra or {}),
     }
     text = json.dumps(options, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    if isinstance(settings.runner, PipelineDescribingRunner):
+        return f"{digest}{_PIPELINE_PART}{settings.runner.pipeline_digest(pipeline_id)}"
+    return digest
+
+
+_PIPELINE_PART = "."  # between the options' digest and the pipeline definition's
+
+
+def _what_changed(stored: str, options: str) -> str:
+    """Which part of :func:`options_hash` differs, said for a person."""
+    before, _, pipeline_before = stored.partition(_PIPELINE_PART)
+    now, _, pipeline_now = options.partition(_PIPELINE_PART)
+    if before != now or pipeline_before == pipeline_now:
+        return ""
+    if not pipeline_before:
+        return "it has no pipeline definition (an older videopipe, or another runner); "
+    if not pipeline_now:
+        return "this runner does not describe the pipeline's definition; "
+    return "the pipeline's definition changed: its nodes, plugins or parameters; "
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +137,8 @@ def plan_batch(
     if stored is not None and stored != options and not force:
         raise ManifestOptionsError(
             f"the manifest {manifest.location!r} was made with other options "
-            f"({stored}, now {options}): run with the same options to continue it, "
+            f"({_what_changed(stored, options)}{stored}, now {options}): run with the same "
+            "options to continue it, "
             "or add --force to run every video again with these"
         )
     if stored != options:

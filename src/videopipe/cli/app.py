@@ -41,6 +41,21 @@ EXIT_TERMINATED = 143
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def count_option(
+    *names: str, minimum: int, text: str, default: int | None = None, show_default: bool = False
+) -> Callable[[F], F]:
+    """A whole-number option (metavar ``N``) of at least ``minimum``, with help ``text``."""
+    option: Callable[[F], F] = click.option(
+        *names,
+        type=click.IntRange(min=minimum),
+        default=default,
+        show_default=show_default,
+        metavar="N",
+        help=text,
+    )
+    return option
+
+
 class InvalidUsageError(ConfigurationError):
     """Arguments that do not go together (exit code 2)."""
 
@@ -195,12 +210,10 @@ def executor_options(function: F) -> F:
         help="How frames are scheduled; every executor gives the same results "
         "(default: the configuration's, VIDEOPIPE_EXECUTOR, else auto). See docs/executors.md.",
     )
-    workers = click.option(
+    workers = count_option(
         "--workers",
-        type=click.IntRange(min=1),
-        default=None,
-        metavar="N",
-        help="Threads or worker processes for the executor (default: the configuration's, "
+        minimum=1,
+        text="Threads or worker processes for the executor (default: the configuration's, "
         "VIDEOPIPE_WORKERS, else one per CPU).",
     )
     decorated: F = executor(workers(function))

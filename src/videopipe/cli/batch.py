@@ -29,6 +29,7 @@ from videopipe.cli.app import (
     InvalidUsageError,
     OutputError,
     add_text_row,
+    count_option,
     stderr_console,
     stderr_is_terminal,
 )
@@ -61,31 +62,27 @@ def batch_options(function: F) -> F:
             "path, so two inputs never collide) and DIR/manifest.sqlite; the same command "
             "again skips the videos done, retries the failed ones, redoes the changed ones.",
         ),
-        click.option(
+        count_option(
             "--jobs",
             "-j",
-            type=click.IntRange(min=1),
+            minimum=1,
             default=1,
             show_default=True,
-            metavar="N",
-            help="Videos processed at once, in N local processes (with --output-dir; "
+            text="Videos processed at once, in N local processes (with --output-dir; "
             "--executor dask spreads the videos over the cluster instead).",
         ),
-        click.option(
+        count_option(
             "--max-errors",
-            type=click.IntRange(min=0),
-            default=None,
-            metavar="N",
-            help="With --output-dir and --on-error skip: a video with more than N skipped "
+            minimum=0,
+            text="With --output-dir and --on-error skip: a video with more than N skipped "
             "frames fails.",
         ),
-        click.option(
+        count_option(
             "--max-attempts",
-            type=click.IntRange(min=1),
+            minimum=1,
             default=DEFAULT_MAX_ATTEMPTS,
             show_default=True,
-            metavar="N",
-            help="With --output-dir: runs a failing video gets over the batch's reruns.",
+            text="With --output-dir: runs a failing video gets over the batch's reruns.",
         ),
         click.option(
             "--force",

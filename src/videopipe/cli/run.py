@@ -20,7 +20,14 @@ from rich.progress import (
 )
 
 from videopipe.adapters.executors.batch import run_batch
-from videopipe.adapters.sinks import FORMATS, Sink, encode_line, format_of, open_sink
+from videopipe.adapters.sinks import (
+    FORMATS,
+    JsonLinesSink,
+    Sink,
+    encode_line,
+    format_of,
+    open_sink,
+)
 from videopipe.api import VideoFilePipelineService
 from videopipe.application.inputs import find_videos
 from videopipe.application.settings import ERROR_POLICIES
@@ -30,6 +37,7 @@ from videopipe.cli.app import (
     InvalidUsageError,
     app,
     at_least_one_frame,
+    count_option,
     debug_option,
     decoder_option,
     env_option,
@@ -91,13 +99,7 @@ def _check_paths(videos: Sequence[str], output: str | None, annotate: str | None
 @click.argument("videos", metavar="PATH...", nargs=-1, required=True)
 @click.option("--pipeline", "-p", required=True, metavar="ID|FILE", help=PIPELINE_HELP)
 @pipeline_path_option
-@click.option(
-    "--stride",
-    type=click.IntRange(min=1),
-    default=None,
-    metavar="N",
-    help="Process every N-th frame (frames 0, N, 2N, ...).",
-)
+@count_option("--stride", minimum=1, text="Process every N-th frame (frames 0, N, 2N, ...).")
 @click.option(
     "--max-frames",
     type=int,
@@ -271,7 +273,7 @@ def run_command(
     finally:
         sink.close()
         if stats:
-            _print_summary(tally, time.monotonic() - started, output, annotate)
+            _print_summary(tally, time.monotonic() - started, sink, output, annotate)
             if tally.summaries is not None and any(r.summaries for r in tally.summaries.reports):
                 stderr_console().print(summary_table(tally.summaries.reports))
     return EXIT_OK
@@ -368,20 +370,25 @@ def _run_video(
         close_if_closeable(results)  # stops the decoder at once (Ctrl-C, a failure, a closed pipe)
 
 
-def _print_summary(tally: _Tally, seconds: float, output: str | None, annotate: str | None) -> None:
+def _print_summary(
+    tally: _Tally, seconds: float, sink: Sink, output: str | None, annotate: str | None
+) -> None:
     rate = tally.frames / seconds if seconds > 0 else 0.0
     videos = f"{tally.videos} video" + ("" if tally.videos == 1 else "s")
     parts = [
         f"{tally.frames} frames of {videos} in {seconds:.2f} s ({rate:.1f} frames/s)",
         f"{tally.errors} error" + ("" if tally.errors == 1 else "s"),
     ]
+    # A JSON-lines file holds a line per frame; a CSV or Parquet file rows per frame.
+    unit = "lines" if sink.format == "jsonl" else "frames"
     if tally.resumed or tally.skipped_videos:
         parts.append(
-            f"resumed: {tally.resumed} lines were already in {output}, "
+            f"resumed: {tally.resumed} {unit} were already in {output}, "
             f"{tally.skipped_videos} complete videos skipped"
         )
     if output is not None:
-        parts.append(f"{tally.written} lines written to {output}")
+        rows = "" if isinstance(sink, JsonLinesSink) else f" ({sink.rows} rows)"
+        parts.append(f"{tally.written} {unit} written to {output}{rows}")
     if annotate is not None:
         parts.append(f"annotated video {annotate}")
     stderr_console().print("videopipe: " + "; ".join(parts), markup=False, soft_wrap=True)

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from videopipe.api import VideoFilePipelineService
 from videopipe.application.report import ReportBuilder, runner_reducers
-from videopipe.cli.app import OutputError, add_text_row
+from videopipe.cli.app import OutputError, add_text_row, count_option
 from videopipe.domain.model import FrameResult
 from videopipe.domain.report import VideoReport
 from videopipe.results import read_frames
@@ -47,13 +47,12 @@ _OPTIONS = (
         "processed, skipped frames with their errors, and per node its summary (scene list, "
         "intervals, counts; see docs/plugins.md).",
     ),
-    click.option(
+    count_option(
         "--max-gap",
-        type=click.IntRange(min=0),
+        minimum=0,
         default=0,
         show_default=True,
-        metavar="N",
-        help="Summaries' intervals join across up to N processed frames without the thing.",
+        text="Summaries' intervals join across up to N processed frames without the thing.",
     ),
     click.option(
         "--stats/--no-stats",

@@ -2,7 +2,8 @@
 
 Optional capabilities are ``runtime_checkable`` Protocols checked with ``isinstance``:
 :class:`HistoryDeclaringRunner`, :class:`FrameSizeDeclaringRunner`,
-:class:`ThreadSafeRunner`, :class:`ManyVideoExecutor`, :class:`Closeable`.
+:class:`PipelineDescribingRunner`, :class:`ThreadSafeRunner`, :class:`ManyVideoExecutor`,
+:class:`Closeable`.
 """
 
 from videopipe.ports.closing import Closeable, close_if_closeable
@@ -12,6 +13,7 @@ from videopipe.ports.frames import FrameSource, VideoReader
 from videopipe.ports.runner import (
     FrameSizeDeclaringRunner,
     HistoryDeclaringRunner,
+    PipelineDescribingRunner,
     PipelineRunner,
     ThreadSafeRunner,
 )
@@ -26,6 +28,7 @@ __all__ = [
     "HistoryDeclaringRunner",
     "ImageEncoder",
     "ManyVideoExecutor",
+    "PipelineDescribingRunner",
     "PipelineRunner",
     "ThreadSafeRunner",
     "VideoReader",

@@ -69,3 +69,21 @@ class FrameSizeDeclaringRunner(PipelineRunner, Protocol):
     def frame_size(self, pipeline_id: str) -> FrameSize | None:
         """The size and format ``pipeline_id`` works on; ``None``: the video's own, RGB."""
         ...
+
+
+@runtime_checkable
+class PipelineDescribingRunner(PipelineRunner, Protocol):
+    """A runner that can say what a pipeline is, as a digest (a capability).
+
+    A batch's manifest records it with its options, so that a pipeline edited since
+    (a parameter, a node, a plugin) is a change of options, not a reason to skip the
+    videos already done. A runner without it: only the pipeline's id counts.
+    """
+
+    def pipeline_digest(self, pipeline_id: str) -> str:
+        """A digest of what runs for ``pipeline_id``: equal exactly when the definition is.
+
+        Two pipelines with the same nodes, plugins, parameters, bindings, outputs and
+        error policy give the same digest, however their file is laid out or touched.
+        """
+        ...

@@ -25,9 +25,9 @@ from typing import Any
 
 from videopipe.adapters._malloc import tune_glibc_malloc
 from videopipe.adapters.executors._pool import (
-    START_METHODS,
-    default_start_method,
+    check_start_method,
     raise_exit,
+    stop_workers,
     watch_parent,
 )
 from videopipe.adapters.quiet import quiet_if_asked
@@ -40,7 +40,6 @@ from videopipe.ports.batch import BatchEvent, VideoFinished, VideoProgress, Vide
 _PRELOAD = ["videopipe.adapters.batch.processes", "videopipe.application.service"]
 PROGRESS_EVERY = 0.2
 """Seconds between two progress messages of a worker."""
-_STOP_GRACE = 3.0
 
 
 def throttled(send: Callable[[int], None], every: float = PROGRESS_EVERY) -> Callable[[int], None]:
@@ -103,22 +102,9 @@ class _Worker:
         self.task: tuple[int, VideoTask] | None = None
         self.frames = 0
 
-
-def _stop(workers: list[_Worker]) -> None:
-    for worker in workers:
-        with contextlib.suppress(OSError, ValueError):
-            if worker.task is None:
-                worker.conn.send(("stop",))
-            else:
-                worker.process.terminate()
-    deadline = time.monotonic() + _STOP_GRACE
-    for worker in workers:
-        worker.process.join(max(0.0, deadline - time.monotonic()))
-        if worker.process.is_alive():
-            worker.process.kill()
-            worker.process.join()
-        with contextlib.suppress(OSError):
-            worker.conn.close()
+    def send(self, message: tuple[Any, ...]) -> None:
+        """Send a message (raises ``OSError`` if the worker is gone)."""
+        self.conn.send(message)
 
 
 class ProcessVideoPool:
@@ -133,12 +119,7 @@ class ProcessVideoPool:
 
     def __init__(self, jobs: int, *, start_method: str | None = None) -> None:
         self.jobs = check_int("jobs", jobs, 1, error=ConfigurationError)
-        method = start_method or default_start_method()
-        if method not in START_METHODS:
-            raise ConfigurationError(
-                f"start_method must be one of {', '.join(START_METHODS)}, got {method!r}"
-            )
-        self.start_method = method
+        self.start_method = check_start_method(start_method)
 
     def run(self, tasks: Sequence[VideoTask]) -> Iterator[BatchEvent]:
         """Run ``tasks`` on the workers; events as they happen (checked at once)."""
@@ -183,7 +164,7 @@ class ProcessVideoPool:
                             workers[position] = _Worker(context)
                         yield event
         finally:
-            _stop(workers)
+            stop_workers(workers, graceful=True)  # idle ones told, busy ones terminated
 
     @staticmethod
     def _receive(worker: _Worker) -> BatchEvent | None:

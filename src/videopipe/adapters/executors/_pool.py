@@ -15,9 +15,10 @@ import pickle
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 from videopipe.adapters._malloc import tune_glibc_malloc
 from videopipe.adapters.executors._segmenting import (
@@ -39,6 +40,16 @@ def default_start_method() -> str:
     """``forkserver`` where the platform has it, else ``spawn``."""
     available = multiprocessing.get_all_start_methods()
     return "forkserver" if "forkserver" in available else "spawn"
+
+
+def check_start_method(start_method: str | None) -> str:
+    """``start_method`` (default :func:`default_start_method`) if it is one of ours."""
+    method = start_method or default_start_method()
+    if method not in START_METHODS:
+        raise ConfigurationError(
+            f"start_method must be one of {', '.join(START_METHODS)}, got {method!r}"
+        )
+    return method
 
 
 def raise_exit(signum: int, _frame: FrameType | None) -> None:
@@ -165,7 +176,30 @@ class WorkerProcess:
         self.conn.send(message)
 
 
-def stop_workers(workers: list[WorkerProcess], *, graceful: bool) -> None:
+class StoppableWorker(Protocol):
+    """What :func:`stop_workers` needs of a worker: its process, its pipe, whether it is busy."""
+
+    @property
+    def process(self) -> Any:
+        """The worker's ``multiprocessing`` process."""
+        ...
+
+    @property
+    def conn(self) -> Connection:
+        """The parent's end of the worker's pipe."""
+        ...
+
+    @property
+    def task(self) -> object:
+        """What the worker runs now (``None``: idle)."""
+        ...
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        """Send the worker a message (raises ``OSError`` if it is gone)."""
+        ...
+
+
+def stop_workers(workers: Sequence[StoppableWorker], *, graceful: bool) -> None:
     """End ``workers`` and wait for them: ``stop`` messages (idle) or SIGTERM, then SIGKILL.
 
     SIGTERM lets a busy worker close its decoder (and the decoder's own processes).

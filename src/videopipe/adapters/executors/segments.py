@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 
 from videopipe.adapters.executors._pool import (
-    START_METHODS,
     WorkerProcess,
-    default_start_method,
+    check_start_method,
     stop_workers,
 )
 from videopipe.adapters.executors._segmenting import (
@@ -104,12 +103,7 @@ class SegmentExecutor:
             "min_segment_frames", min_segment_frames, 1, error=ConfigurationError
         )
         self.max_retries = check_int("max_retries", max_retries, 0, error=ConfigurationError)
-        method = start_method or default_start_method()
-        if method not in START_METHODS:
-            raise ConfigurationError(
-                f"start_method must be one of {', '.join(START_METHODS)}, got {method!r}"
-            )
-        self.start_method = method
+        self.start_method = check_start_method(start_method)
         self.tune_malloc = tune_malloc
         self._idle: list[WorkerProcess] = []
         self._lock = threading.Lock()

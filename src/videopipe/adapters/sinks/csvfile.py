@@ -11,11 +11,10 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from videopipe.adapters.signals import signals_deferred
-from videopipe.adapters.sinks._parts import PartStore, kept_parts
 from videopipe.adapters.sinks._rows import (
     COLUMNS,
     NAMES,
@@ -23,8 +22,8 @@ from videopipe.adapters.sinks._rows import (
     SCHEMA_VERSION,
     Row,
     frames_of,
-    rows_of,
 )
+from videopipe.adapters.sinks._tabular import TabularSink, kept_frames
 from videopipe.domain.errors import ResultsFileError, ResultsWriteError
 from videopipe.domain.model import FrameResult
 
@@ -63,33 +62,17 @@ def _text(rows: Sequence[Row], *, header: bool) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-class CsvSink:
+class CsvSink(TabularSink):
     """Results as CSV rows: to a file (parts, then a commit), or streamed to stdout."""
 
     format = FORMAT
+    suffix = SUFFIX
 
     def __init__(
         self, path: str | None, *, resume: bool = False, rows_per_part: int = 10_000
     ) -> None:
-        self.path = path
-        self.rows_per_part = rows_per_part
-        self.buffer: list[Row] = []
-        self.store = None if path is None else PartStore(path, SUFFIX, resume=resume)
+        super().__init__(path, resume=resume, rows_per_part=rows_per_part)
         self.header_due = path is None
-        self.closed = False
-
-    @property
-    def location(self) -> str:
-        """The file's path, or ``<stdout>``."""
-        return "<stdout>" if self.path is None else self.path
-
-    def write(self, video: str, item: FrameResult) -> None:
-        """Take one frame's rows (a part is written when enough rows are held)."""
-        self.buffer.extend(rows_of(video, item))
-        if self.store is None:
-            self._stream()
-        elif len(self.buffer) >= self.rows_per_part:
-            self._flush()
 
     def _stream(self) -> None:
         data = memoryview(_text(self.buffer, header=self.header_due))
@@ -104,33 +87,20 @@ class CsvSink:
             except OSError as exc:
                 raise ResultsWriteError(f"cannot write to <stdout>: {exc.strerror or exc}") from exc
 
-    def _flush(self) -> None:
-        if self.store is None or not self.buffer:
-            return
-        data = _text(self.buffer, header=True)
-        self.buffer.clear()
+    def _part(self, rows: Sequence[Row]) -> Callable[[str], None]:
+        data = _text(rows, header=True)
 
         def write(path: str) -> None:
             with open(path, "wb") as handle:
                 handle.write(data)
 
-        with signals_deferred():
-            self.store.add(write)
+        return write
 
-    def close(self) -> None:
-        """Write the rows held and commit the file (idempotent)."""
-        if self.closed:
-            return
-        self.closed = True
-        if self.store is None:
-            if self.header_due:
-                self._stream()  # no frame: the header alone
-            return
-        self._flush()
-        path = self.store.path
-        with signals_deferred():
-            _write_sidecar(path)
-            self.store.commit(_merge)
+    def _merge(self, parts: Sequence[str], target: str) -> None:
+        _merge(parts, target)
+
+    def _committing(self, path: str) -> None:
+        _write_sidecar(path)
 
 
 def _write_sidecar(path: str) -> None:
@@ -201,8 +171,7 @@ def read_frames(path: str) -> Iterator[tuple[str, FrameResult]]:
 
 def resumable_frames(path: str) -> Iterator[tuple[str, FrameResult]]:
     """What a resumed CSV output continues: its complete parts, else the committed file."""
-    for part in kept_parts(path, SUFFIX):
-        yield from read_frames(part)
+    return kept_frames(path, SUFFIX, read_frames)
 
 
 __all__ = ["FORMAT", "CsvSink", "read_frames", "read_rows", "resumable_frames", "sidecar_path"]

@@ -10,21 +10,19 @@ version are in the file's key-value metadata (``videopipe.schema``,
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from videopipe.adapters.signals import signals_deferred
-from videopipe.adapters.sinks._parts import PartStore, kept_parts
 from videopipe.adapters.sinks._rows import (
     COLUMNS,
     SCHEMA_NAME,
     SCHEMA_VERSION,
     Row,
     frames_of,
-    rows_of,
 )
+from videopipe.adapters.sinks._tabular import TabularSink, kept_frames
 from videopipe.domain.errors import ResultsFileError
 from videopipe.domain.model import FrameResult
 
@@ -41,45 +39,21 @@ SCHEMA = pa.schema([pa.field(name, _TYPES[kind]) for name, kind in COLUMNS], met
 """The Arrow schema of every results Parquet file, with the schema's name and version."""
 
 
-class ParquetSink:
+class ParquetSink(TabularSink):
     """Results as Parquet rows in ``path`` (parts while running, one file at ``close``)."""
 
     format = FORMAT
+    suffix = SUFFIX
 
     def __init__(self, path: str, *, resume: bool = False, rows_per_part: int = 10_000) -> None:
-        self.path = path
-        self.rows_per_part = rows_per_part
-        self.buffer: list[Row] = []
-        self.store = PartStore(path, SUFFIX, resume=resume)
-        self.closed = False
+        super().__init__(path, resume=resume, rows_per_part=rows_per_part)
 
-    @property
-    def location(self) -> str:
-        """The file's path."""
-        return self.path
+    def _part(self, rows: Sequence[Row]) -> Callable[[str], None]:
+        table = _table(rows)
+        return lambda path: pq.write_table(table, path, compression=COMPRESSION)
 
-    def write(self, video: str, item: FrameResult) -> None:
-        """Take one frame's rows (a row group is written when enough rows are held)."""
-        self.buffer.extend(rows_of(video, item))
-        if len(self.buffer) >= self.rows_per_part:
-            self._flush()
-
-    def _flush(self) -> None:
-        if not self.buffer:
-            return
-        table = _table(self.buffer)
-        self.buffer.clear()
-        with signals_deferred():
-            self.store.add(lambda path: pq.write_table(table, path, compression=COMPRESSION))
-
-    def close(self) -> None:
-        """Write the rows held and commit the file (idempotent)."""
-        if self.closed:
-            return
-        self.closed = True
-        self._flush()
-        with signals_deferred():
-            self.store.commit(lambda parts, target: _merge(parts, target, self.rows_per_part))
+    def _merge(self, parts: Sequence[str], target: str) -> None:
+        _merge(parts, target, self.rows_per_part)
 
 
 def _table(rows: Sequence[Row]) -> pa.Table:
@@ -142,8 +116,7 @@ def read_frames(path: str) -> Iterator[tuple[str, FrameResult]]:
 
 def resumable_frames(path: str) -> Iterator[tuple[str, FrameResult]]:
     """What a resumed Parquet output continues: its complete parts, else the committed file."""
-    for part in kept_parts(path, SUFFIX):
-        yield from read_frames(part)
+    return kept_frames(path, SUFFIX, read_frames)
 
 
 __all__ = ["FORMAT", "SCHEMA", "ParquetSink", "read_frames", "read_rows", "resumable_frames"]

@@ -2,8 +2,9 @@
 
 Over 300 lines because the runner is one object that owns each thread's plugin
 instances and history and answers the capabilities executors and the service ask of a
-pipeline (its history, its frame size, its reducers); the pieces that need none of that state (JSON
-values, mapping pixels back to the video's, spec loading) are in their own modules.
+pipeline (its history, its frame size, its reducers, its digest); the pieces that need
+none of that state (JSON values, mapping pixels back to the video's, spec loading) are
+in their own modules.
 """
 
 from __future__ import annotations
@@ -244,6 +245,10 @@ class DagPipelineRunner:
         Results stay in the video's pixels (:func:`to_source_pixels`).
         """
         return self.library.load(pipeline_id).frame_size
+
+    def pipeline_digest(self, pipeline_id: str) -> str:
+        """What ``pipeline_id`` runs, as a digest (:func:`~.library.pipeline_digest`)."""
+        return self.library.digest(pipeline_id)
 
     def history_frames(self, pipeline_id: str) -> int:
         """How many earlier processed frames a result of ``pipeline_id`` may depend on.

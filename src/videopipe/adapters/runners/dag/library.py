@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import threading
@@ -35,6 +37,33 @@ def check_pipeline_id(pipeline_id: str) -> str:
             "a pipeline id is a name (letters, digits, '_', '-', '.'), never a path",
         )
     return pipeline_id
+
+
+def pipeline_digest(pipeline: Pipeline) -> str:
+    """A digest of what ``pipeline`` runs (16 hex digits), not of how its file is written.
+
+    Its nodes by id (each plugin's class, its validated parameters, where its inputs
+    come from), outputs, error policy and retries, and frame size; not its description,
+    the order of its nodes in the file, comments or layout.
+    """
+    definition = {
+        "nodes": {
+            node.id: {
+                "plugin": f"{node.plugin.__module__}.{node.plugin.__qualname__}",
+                "params": dict(node.params),
+                "inputs": {
+                    name: [binding.node, binding.key] for name, binding in node.bindings.items()
+                },
+            }
+            for node in pipeline.nodes.values()
+        },
+        "outputs": sorted(pipeline.outputs),
+        "on_error": pipeline.on_error,
+        "retries": pipeline.retries,
+        "frame_size": repr(pipeline.frame_size),
+    }
+    text = json.dumps(definition, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def search_path_from(configured: Sequence[str | os.PathLike[str]] | None) -> list[Path]:
@@ -156,6 +185,10 @@ class PipelineLibrary:
             if cached is None or cached.environment_changed():
                 self._cache[key] = cached = load_pipeline(path, self.registry, pipeline_id)
             return cached
+
+    def digest(self, pipeline_id: str) -> str:
+        """:func:`pipeline_digest` of ``pipeline_id`` as it is now (loaded if it changed)."""
+        return pipeline_digest(self.load(pipeline_id))
 
     def load_file(self, path: str | os.PathLike[str]) -> Pipeline:
         """Validate any pipeline file (its id is its file name)."""
