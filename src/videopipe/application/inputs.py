@@ -6,6 +6,7 @@ import glob
 import hashlib
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
 from videopipe.domain.errors import ConfigurationError, VideoFileNotFoundError
 
@@ -47,6 +48,26 @@ def _walk(directory: str) -> list[str]:
     return found
 
 
+def _glob(pattern: str) -> list[str]:
+    """The paths ``pattern`` matches, sorted; ``**`` never goes through a link to a directory.
+
+    (``glob.glob`` follows such links: two links to ``.`` make it walk 2^40 paths.) As
+    with ``glob.glob``, a wildcard matches no hidden name (``.partial``) unless the
+    pattern itself names one.
+    """
+    parts = Path(pattern).parts
+    first = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    base = Path(*parts[:first]) if first else Path()
+    if not base.is_dir():
+        return []
+    hidden_too = any(part.startswith(".") for part in parts[first:])
+    return sorted(
+        str(match)
+        for match in base.glob(os.path.join(*parts[first:]))
+        if hidden_too or not any(p.startswith(".") for p in match.relative_to(base).parts)
+    )
+
+
 def find_videos(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
     """The video files ``paths`` name, in order (a file named twice comes twice).
 
@@ -67,11 +88,11 @@ def find_videos(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
                     f"(searched for {', '.join(VIDEO_EXTENSIONS)})"
                 )
             found.extend(videos)
-        elif os.path.exists(path):
+        elif os.path.lexists(path):  # a file, or a link to none (it fails as a video)
             found.append(path)
         elif glob.has_magic(path):
             videos = []
-            for match in sorted(glob.glob(path, recursive=True)):
+            for match in _glob(path):
                 if os.path.isdir(match):
                     videos.extend(_walk(match))
                 elif os.path.isfile(match):
@@ -85,10 +106,10 @@ def find_videos(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
 
 
 def distinct(videos: Iterable[str]) -> list[str]:
-    """``videos`` without repeats (the same absolute path), first occurrence kept."""
+    """``videos`` without repeats (the same file, links resolved), first occurrence kept."""
     unique: dict[str, str] = {}
     for path in videos:
-        unique.setdefault(os.path.abspath(path), path)
+        unique.setdefault(os.path.realpath(path), path)
     return list(unique.values())
 
 

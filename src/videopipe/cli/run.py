@@ -210,7 +210,8 @@ def run_command(
     container = create_container(env, overrides=overrides)
     service = container.video_service()
     videos = tuple(find_videos(videos))
-    _check_paths(videos, output, annotate)
+    # A batch fails a broken link it found as that video, not the batch.
+    _check_paths(videos if options.output_dir is None else (), output, annotate)
     pipeline = chosen_pipeline(container, pipeline, pipeline_paths)
     _load_pipeline(container, pipeline)
     if options.output_dir is not None:

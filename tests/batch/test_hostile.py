@@ -1,0 +1,94 @@
+"""Hostile inputs of a batch: symlink loops and dangling links, links to the same file."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+from tests.batch.helpers import video_folder
+from tests.e2e.helpers import videopipe
+from videopipe.adapters.manifest import SqliteManifest
+from videopipe.application.batch import staging_directory
+from videopipe.application.inputs import distinct, find_videos
+from videopipe.application.jobs import recorded
+from videopipe.domain.report import VideoReport
+from videopipe.ports.batch import VideoFinished, VideoStarted
+from videopipe.ports.manifest import VideoEntry
+
+
+def _rows(out: Path) -> dict[str, dict[str, object]]:
+    with sqlite3.connect(out / "manifest.sqlite") as db:
+        db.row_factory = sqlite3.Row
+        return {row["path"]: dict(row) for row in db.execute("SELECT * FROM videos")}
+
+
+def test_a_recursive_glob_does_not_follow_directory_links(tmp_path: Path) -> None:
+    """Two links to ``.`` made glob's ``**`` walk 2^40 paths (a hang); now each file once."""
+    clip = tmp_path / "in" / "clip.mp4"
+    clip.parent.mkdir()
+    clip.write_bytes(b"x")
+    os.symlink(".", tmp_path / "in" / "l1")
+    os.symlink(".", tmp_path / "in" / "l2")
+    found: list[str] = []
+    finder = threading.Thread(
+        target=lambda: found.extend(find_videos([str(tmp_path / "in" / "**" / "*.mp4")])),
+        daemon=True,
+    )
+    finder.start()
+    finder.join(20)
+    assert not finder.is_alive(), "the glob is still expanding after 20 s"
+    assert found == [str(clip)]
+
+
+def test_a_file_named_through_a_link_runs_once(tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"x")
+    os.symlink("clip.mp4", tmp_path / "same.mp4")
+    os.symlink(".", tmp_path / "here")
+    named = [str(clip), str(tmp_path / "same.mp4"), str(tmp_path / "here" / "clip.mp4")]
+    assert distinct(named) == [str(clip)]
+
+
+def test_dangling_links_and_link_loops_in_a_folder_fail_only_themselves(tmp_path: Path) -> None:
+    goods, _ = video_folder(tmp_path / "videos", good=2)
+    folder = tmp_path / "videos"
+    os.symlink("nowhere.mp4", folder / "dangling.mp4")
+    os.symlink("loop2.mp4", folder / "loop1.mp4")
+    os.symlink("loop1.mp4", folder / "loop2.mp4")
+    out = tmp_path / "out"
+    args = ["run", str(folder), "-p", "motion", "--env", "dev", "--output-dir", str(out)]
+    done = videopipe(*args)
+    assert done.returncode == 3, done.stderr
+    status = {Path(path).name: row["status"] for path, row in _rows(out).items()}
+    assert status == {
+        "clip000.mp4": "done",
+        "clip001.mp4": "done",
+        "dangling.mp4": "failed",
+        "loop1.mp4": "failed",
+        "loop2.mp4": "failed",
+    }
+    errors = {Path(p).name: r["error"] for p, r in _rows(out).items()}
+    assert json.loads(str(errors["dangling.mp4"]))["type"] == "VideoFileNotFoundError"
+    again = videopipe(*args)  # the rerun retries them, the done ones are skipped
+    assert again.returncode == 3, again.stderr
+    assert {row["attempts"] for row in _rows(out).values() if row["status"] == "failed"} == {2}
+    assert len(goods) == 2
+
+
+def test_a_video_failed_by_a_lost_worker_leaves_nothing_in_partial(tmp_path: Path) -> None:
+    """A worker killed mid-video cannot clean its staging: the batch does, when it records it."""
+    output = str(tmp_path / "out" / "clip.mp4.01234567.jsonl")
+    staging = staging_directory(output)
+    os.makedirs(staging)
+    Path(staging, os.path.basename(output)).write_text('{"half": ')
+    manifest = SqliteManifest(tmp_path / "out" / "manifest.sqlite")
+    video = str(tmp_path / "clip.mp4")
+    manifest.put(VideoEntry(video, 1, 1.0, "h", output=output))
+    lost = VideoReport(video, "", None, 0, error={"type": "WorkerLostError", "message": "-9"})
+    events = [VideoStarted(video), VideoFinished(video, lost)]
+    list(recorded(manifest, iter(events)))
+    manifest.close()
+    assert not os.path.exists(staging)
