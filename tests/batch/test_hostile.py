@@ -92,3 +92,20 @@ def test_a_video_failed_by_a_lost_worker_leaves_nothing_in_partial(tmp_path: Pat
     list(recorded(manifest, iter(events)))
     manifest.close()
     assert not os.path.exists(staging)
+
+
+def test_the_final_table_of_a_big_batch_counts_the_done_videos_and_lists_the_failed(
+    tmp_path: Path,
+) -> None:
+    """A 2,000-video batch printed 2,000 table rows; now the done ones are one row."""
+    video_folder(tmp_path / "videos", good=24, corrupt=1, frames=2)
+    args = ["run", str(tmp_path / "videos"), "-p", "motion", "--env", "dev", "--stats", "-j", "2"]
+    first = videopipe(*args, "--output-dir", str(tmp_path / "out"))
+    assert first.returncode == 3, first.stderr
+    assert "│ 24 videos" in first.stderr
+    assert "VideoReadError" in first.stderr  # the failed video, with its error
+    assert len(first.stderr.splitlines()) < 20
+    again = videopipe(*args, "--output-dir", str(tmp_path / "out"))
+    assert "│ 24 videos" in again.stderr
+    assert "done before" in again.stderr
+    assert len(again.stderr.splitlines()) < 20
