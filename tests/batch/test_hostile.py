@@ -17,6 +17,7 @@ from videopipe.application.jobs import recorded
 from videopipe.domain.report import VideoReport
 from videopipe.ports.batch import VideoFinished, VideoStarted
 from videopipe.ports.manifest import VideoEntry
+from videopipe.testing.media import make_video
 
 
 def _rows(out: Path) -> dict[str, dict[str, object]]:
@@ -109,3 +110,13 @@ def test_the_final_table_of_a_big_batch_counts_the_done_videos_and_lists_the_fai
     assert "│ 24 videos" in again.stderr
     assert "done before" in again.stderr
     assert len(again.stderr.splitlines()) < 20
+
+
+def test_an_output_dir_that_cannot_be_made_is_an_output_error(tmp_path: Path) -> None:
+    """It was exit 5 (a runner failure) with 'FileNotFoundError: [Errno 2] ...'."""
+    video = make_video(tmp_path / "v.mp4", frames=2, width=64, height=48)
+    (tmp_path / "file").write_text("not a directory")
+    out = tmp_path / "file" / "out"
+    done = videopipe("run", str(video), "-p", "motion", "--env", "dev", "--output-dir", str(out))
+    assert done.returncode == 6, done.stderr
+    assert "cannot make the output directory" in done.stderr
