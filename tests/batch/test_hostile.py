@@ -120,3 +120,23 @@ def test_an_output_dir_that_cannot_be_made_is_an_output_error(tmp_path: Path) ->
     done = videopipe("run", str(video), "-p", "motion", "--env", "dev", "--output-dir", str(out))
     assert done.returncode == 6, done.stderr
     assert "cannot make the output directory" in done.stderr
+
+
+def test_a_second_batch_on_the_same_output_dir_is_refused_while_the_first_runs(
+    tmp_path: Path,
+) -> None:
+    """Two batches on one DIR failed each other's videos ('FileNotFoundError: ... .partial')."""
+    video = make_video(tmp_path / "v.mp4", frames=2, width=64, height=48)
+    out = tmp_path / "out"
+    out.mkdir()
+    first = SqliteManifest(out / "manifest.sqlite")  # a batch running on out/
+    try:
+        args = ["run", str(video), "-p", "motion", "--env", "dev", "--output-dir", str(out)]
+        second = videopipe(*args)
+        assert second.returncode == 2, second.stderr
+        assert "another batch is running on" in second.stderr
+        shown = videopipe("jobs", "show", str(out))  # reading it is fine
+        assert shown.returncode == 0, shown.stderr
+    finally:
+        first.close()
+    assert videopipe(*args).returncode == 0  # released
