@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.batch.helpers import video_folder
 from tests.e2e.helpers import videopipe
+from videopipe.adapters.batch.processes import ProcessVideoPool
 from videopipe.adapters.manifest import SqliteManifest
 from videopipe.application.batch import staging_directory
 from videopipe.application.inputs import distinct, find_videos
@@ -140,3 +145,27 @@ def test_a_second_batch_on_the_same_output_dir_is_refused_while_the_first_runs(
     finally:
         first.close()
     assert videopipe(*args).returncode == 0  # released
+
+
+@dataclass(frozen=True)
+class _DiesAfterFrames:
+    """A task that reports ``frames`` frames processed, then its process is killed."""
+
+    path: str
+    frames: int
+
+    def __call__(self, progress: Callable[[int], None]) -> VideoReport:
+        for _ in range(3):  # progress goes out at most every 0.2 s
+            progress(self.frames)
+            time.sleep(0.3)
+        os.kill(os.getpid(), signal.SIGKILL)
+        raise AssertionError("unreachable")
+
+
+def test_a_video_whose_worker_dies_keeps_the_frames_it_had_processed(tmp_path: Path) -> None:
+    """docs/batch.md: ``frames`` of a failed video is what it processed before (it was 0)."""
+    events = list(ProcessVideoPool(1).run([_DiesAfterFrames(str(tmp_path / "v.mp4"), 7)]))
+    (report,) = [event.report for event in events if isinstance(event, VideoFinished)]
+    assert report.error is not None
+    assert report.error["type"] == "WorkerLostError"
+    assert report.frames_processed == 7

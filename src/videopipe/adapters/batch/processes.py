@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import multiprocessing
 import os
 import pickle
@@ -198,7 +199,8 @@ class ProcessVideoPool:
         code = worker.process.exitcode
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
         error = WorkerLostError(path, 0, None, 1, how)
-        report = failed_report(path, error)
+        # The frames it had processed (its last progress), as a failed video's report says.
+        report = dataclasses.replace(failed_report(path, error), frames_processed=worker.frames)
         worker.task = None
         with contextlib.suppress(OSError):
             worker.conn.close()
