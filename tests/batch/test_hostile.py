@@ -169,3 +169,23 @@ def test_a_video_whose_worker_dies_keeps_the_frames_it_had_processed(tmp_path: P
     assert report.error is not None
     assert report.error["type"] == "WorkerLostError"
     assert report.frames_processed == 7
+
+
+def test_the_summary_table_of_a_run_over_many_videos_stays_short(tmp_path: Path) -> None:
+    """A run over 2,000 videos printed a 2,000-row summary table on the terminal."""
+    goods, _ = video_folder(tmp_path / "videos", good=25, frames=2)
+    done = videopipe(
+        "run",
+        str(tmp_path / "videos"),
+        "-p",
+        "motion",
+        "--env",
+        "dev",
+        "--stats",
+        "-o",
+        str(tmp_path / "all.jsonl"),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "... 5 more videos" in done.stderr
+    assert done.stderr.count("│ motion ") == 20  # a row per video shown
+    assert len(goods) == 25
