@@ -189,3 +189,20 @@ def test_the_summary_table_of_a_run_over_many_videos_stays_short(tmp_path: Path)
     assert "... 5 more videos" in done.stderr
     assert done.stderr.count("│ motion ") == 20  # a row per video shown
     assert len(goods) == 25
+
+
+def test_a_video_with_a_long_file_name_is_done(tmp_path: Path) -> None:
+    """A legal 250-byte name failed: 'OSError: [Errno 36] File name too long' (its output's)."""
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    long_name = "é" * 100 + "v" * 46 + ".mp4"  # 250 bytes in UTF-8
+    make_video(folder / long_name, frames=2, width=64, height=48)
+    out = tmp_path / "out"
+    for fmt in ("jsonl", "csv"):
+        args = ["run", str(folder), "-p", "motion", "--env", "dev", "--format", fmt]
+        done = videopipe(*args, "--output-dir", str(out / fmt))
+        assert done.returncode == 0, done.stderr
+        (row,) = _rows(out / fmt).values()
+        assert row["status"] == "done"
+        assert Path(str(row["output"])).name.startswith("é" * 50)
+        assert len(Path(str(row["output"])).name.encode()) <= 200

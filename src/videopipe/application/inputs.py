@@ -32,6 +32,11 @@ VIDEO_EXTENSIONS: tuple[str, ...] = (
 taken whatever its extension."""
 
 
+NAME_BYTES = 200
+"""The longest results-file name (bytes): file systems allow 255, and the companions
+(``-metadata.json``, ``.parts``, temporary names) need the rest."""
+
+
 class NoVideosError(ConfigurationError):
     """A directory or glob given as input holds no video file (a usage error)."""
 
@@ -117,7 +122,12 @@ def output_name(path: str, suffix: str) -> str:
     """A results-file name for ``path`` that no other input path shares.
 
     The file's name (readable) and eight hex digits of its absolute path's SHA-256 (two
-    inputs ``a/x.mp4`` and ``b/x.mp4`` never collide): ``x.mp4.1f3a09c2.jsonl``.
+    inputs ``a/x.mp4`` and ``b/x.mp4`` never collide): ``x.mp4.1f3a09c2.jsonl``. At
+    most :data:`NAME_BYTES` bytes: a longer file name is cut.
     """
     digest = hashlib.sha256(os.path.abspath(path).encode("utf-8", "surrogateescape"))
-    return f"{os.path.basename(path)}.{digest.hexdigest()[:8]}{suffix}"
+    tag = f".{digest.hexdigest()[:8]}{suffix}"
+    name = os.path.basename(path)
+    while len(f"{name}{tag}".encode("utf-8", "surrogateescape")) > NAME_BYTES:
+        name = name[:-1]  # a long name is cut: the digest still tells the inputs apart
+    return f"{name}{tag}"
