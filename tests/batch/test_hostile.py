@@ -206,3 +206,24 @@ def test_a_video_with_a_long_file_name_is_done(tmp_path: Path) -> None:
         assert row["status"] == "done"
         assert Path(str(row["output"])).name.startswith("é" * 50)
         assert len(Path(str(row["output"])).name.encode()) <= 200
+
+
+def test_summary_never_overwrites_an_input_the_results_or_the_manifest(tmp_path: Path) -> None:
+    """--summary VIDEO emptied the video; --summary equal to -o or the manifest clobbered it."""
+    video = make_video(tmp_path / "v.mp4", frames=2, width=64, height=48)
+    before = video.read_bytes()
+    base = ["run", str(video), "-p", "motion", "--env", "dev"]
+    onto_video = videopipe(*base, "--summary", str(video), "-o", str(tmp_path / "r.jsonl"))
+    assert onto_video.returncode == 2, onto_video.stderr
+    assert "--summary" in onto_video.stderr
+    assert video.read_bytes() == before
+    results = str(tmp_path / "r.jsonl")
+    onto_results = videopipe(*base, "--summary", results, "-o", results)
+    assert onto_results.returncode == 2, onto_results.stderr
+    assert "name the same file" in onto_results.stderr
+    out = tmp_path / "out"
+    onto_manifest = videopipe(
+        *base, "--output-dir", str(out), "--summary", str(out / "manifest.sqlite")
+    )
+    assert onto_manifest.returncode == 2, onto_manifest.stderr
+    assert "manifest" in onto_manifest.stderr
