@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import dataclasses
 import multiprocessing
 import os
 import pickle
@@ -200,7 +199,13 @@ class ProcessVideoPool:
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
         error = WorkerLostError(path, 0, None, 1, how)
         # The frames it had processed (its last progress), as a failed video's report says.
-        report = dataclasses.replace(failed_report(path, error), frames_processed=worker.frames)
+        report = VideoReport(
+            video=path,
+            pipeline_id="",
+            info=None,
+            frames_processed=worker.frames,
+            error=error_of(error),
+        )
         worker.task = None
         with contextlib.suppress(OSError):
             worker.conn.close()
