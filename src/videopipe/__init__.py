@@ -10,18 +10,28 @@ from importlib.metadata import PackageNotFoundError, version
 
 from videopipe.api import VideoFilePipelineService, summarize
 from videopipe.domain.errors import (
+    ClusterError,
+    ClusterUnavailableError,
     ConfigurationError,
     DecoderTimeoutError,
     FrameTooLargeError,
     MissingDependencyError,
     NotARegularFileError,
+    PipelineNotFoundError,
+    PipelineSpecError,
+    PluginError,
+    ResultsFileError,
+    ResultsWriteError,
     RunnerTimeoutError,
     TimestampOrderError,
+    TooManyErrorsError,
     UnsupportedByDecoderError,
     VideoDecodeError,
     VideoFileNotFoundError,
     VideoPipeError,
     VideoReadError,
+    WorkerLostError,
+    WorkerPreflightError,
 )
 from videopipe.domain.model import Frame, FrameResult, FrameSelection, VideoInfo
 from videopipe.domain.report import Interval, SkippedFrame, VideoReport
@@ -33,6 +43,8 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
 __all__ = [
+    "ClusterError",
+    "ClusterUnavailableError",
     "ConfigurationError",
     "DecoderTimeoutError",
     "Frame",
@@ -44,10 +56,16 @@ __all__ = [
     "Interval",
     "MissingDependencyError",
     "NotARegularFileError",
+    "PipelineNotFoundError",
     "PipelineRunner",
+    "PipelineSpecError",
+    "PluginError",
+    "ResultsFileError",
+    "ResultsWriteError",
     "RunnerTimeoutError",
     "SkippedFrame",
     "TimestampOrderError",
+    "TooManyErrorsError",
     "UnsupportedByDecoderError",
     "VideoDecodeError",
     "VideoFileNotFoundError",
@@ -57,6 +75,8 @@ __all__ = [
     "VideoReadError",
     "VideoReader",
     "VideoReport",
+    "WorkerLostError",
+    "WorkerPreflightError",
     "__version__",
     "summarize",
 ]

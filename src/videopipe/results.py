@@ -14,6 +14,7 @@ decoding again. The schema (version :data:`SCHEMA_VERSION`) is in docs/results.m
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Iterator
 from itertools import islice
 from types import ModuleType
@@ -34,25 +35,35 @@ from videopipe.adapters.sinks import (
 from videopipe.adapters.sinks import read_frames as _read_frames
 from videopipe.adapters.sinks._rows import as_dict
 from videopipe.adapters.sinks.parquet import SCHEMA
-from videopipe.domain.errors import MissingDependencyError
+from videopipe.domain.errors import MissingDependencyError, ResultsFileError
 from videopipe.domain.model import FrameResult
 
 COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in COLUMNS)
 
 
+def _file(path: str) -> str:
+    """``path``, refused with a clear error when it is a directory (a batch's ``DIR``)."""
+    if os.path.isdir(path):
+        raise ResultsFileError(
+            f"{path!r} is a directory: read one results file (a batch writes one per video "
+            "in its --output-dir)"
+        )
+    return path
+
+
 def read(path: str, *, format: str | None = None) -> Iterator[dict[str, Any]]:
     """The rows of a results file as dicts ``{column: value}`` (``None`` for null)."""
-    return (as_dict(row) for row in read_rows(path, format))
+    return (as_dict(row) for row in read_rows(_file(path), format))
 
 
 def read_frames(path: str, *, format: str | None = None) -> Iterator[tuple[str, FrameResult]]:
     """``(video, FrameResult)`` per processed frame, exactly as they were written."""
-    return _read_frames(path, format)
+    return _read_frames(_file(path), format)
 
 
 def to_arrow(path: str, *, format: str | None = None) -> pa.Table:
     """The rows of a results file as one Arrow table (the schema's typed columns)."""
-    rows = read_rows(path, format)
+    rows = read_rows(_file(path), format)
     batches = []
     while chunk := list(islice(rows, 65_536)):
         columns = list(zip(*chunk, strict=True))
@@ -88,6 +99,7 @@ __all__ = [
     "FORMATS",
     "SCHEMA_NAME",
     "SCHEMA_VERSION",
+    "ResultsFileError",
     "Sink",
     "format_of",
     "open_sink",

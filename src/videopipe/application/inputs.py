@@ -6,6 +6,7 @@ import glob
 import hashlib
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
 from videopipe.domain.errors import ConfigurationError, VideoFileNotFoundError
 
@@ -31,6 +32,11 @@ VIDEO_EXTENSIONS: tuple[str, ...] = (
 taken whatever its extension."""
 
 
+NAME_BYTES = 200
+"""The longest results-file name (bytes): file systems allow 255, and the companions
+(``-metadata.json``, ``.parts``, temporary names) need the rest."""
+
+
 class NoVideosError(ConfigurationError):
     """A directory or glob given as input holds no video file (a usage error)."""
 
@@ -45,6 +51,26 @@ def _walk(directory: str) -> list[str]:
         dirs.sort()
         found.extend(os.path.join(root, name) for name in sorted(files) if _is_video(name))
     return found
+
+
+def _glob(pattern: str) -> list[str]:
+    """The paths ``pattern`` matches, sorted; ``**`` never goes through a link to a directory.
+
+    (``glob.glob`` follows such links: two links to ``.`` make it walk 2^40 paths.) As
+    with ``glob.glob``, a wildcard matches no hidden name (``.partial``) unless the
+    pattern itself names one.
+    """
+    parts = Path(pattern).parts
+    first = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    base = Path(*parts[:first]) if first else Path()
+    if not base.is_dir():
+        return []
+    hidden_too = any(part.startswith(".") for part in parts[first:])
+    return sorted(
+        str(match)
+        for match in base.glob(os.path.join(*parts[first:]))
+        if hidden_too or not any(p.startswith(".") for p in match.relative_to(base).parts)
+    )
 
 
 def find_videos(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
@@ -67,11 +93,11 @@ def find_videos(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
                     f"(searched for {', '.join(VIDEO_EXTENSIONS)})"
                 )
             found.extend(videos)
-        elif os.path.exists(path):
+        elif os.path.lexists(path):  # a file, or a link to none (it fails as a video)
             found.append(path)
         elif glob.has_magic(path):
             videos = []
-            for match in sorted(glob.glob(path, recursive=True)):
+            for match in _glob(path):
                 if os.path.isdir(match):
                     videos.extend(_walk(match))
                 elif os.path.isfile(match):
@@ -85,10 +111,10 @@ def find_videos(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
 
 
 def distinct(videos: Iterable[str]) -> list[str]:
-    """``videos`` without repeats (the same absolute path), first occurrence kept."""
+    """``videos`` without repeats (the same file, links resolved), first occurrence kept."""
     unique: dict[str, str] = {}
     for path in videos:
-        unique.setdefault(os.path.abspath(path), path)
+        unique.setdefault(os.path.realpath(path), path)
     return list(unique.values())
 
 
@@ -96,7 +122,12 @@ def output_name(path: str, suffix: str) -> str:
     """A results-file name for ``path`` that no other input path shares.
 
     The file's name (readable) and eight hex digits of its absolute path's SHA-256 (two
-    inputs ``a/x.mp4`` and ``b/x.mp4`` never collide): ``x.mp4.1f3a09c2.jsonl``.
+    inputs ``a/x.mp4`` and ``b/x.mp4`` never collide): ``x.mp4.1f3a09c2.jsonl``. At
+    most :data:`NAME_BYTES` bytes: a longer file name is cut.
     """
     digest = hashlib.sha256(os.path.abspath(path).encode("utf-8", "surrogateescape"))
-    return f"{os.path.basename(path)}.{digest.hexdigest()[:8]}{suffix}"
+    tag = f".{digest.hexdigest()[:8]}{suffix}"
+    name = os.path.basename(path)
+    while len(f"{name}{tag}".encode("utf-8", "surrogateescape")) > NAME_BYTES:
+        name = name[:-1]  # a long name is cut: the digest still tells the inputs apart
+    return f"{name}{tag}"

@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
-from videopipe.application.batch import VideoJob
+from videopipe.application.batch import VideoJob, staging_directory
 from videopipe.application.inputs import distinct, find_videos, output_name
 from videopipe.application.settings import RunSettings
 from videopipe.application.work import WorkOrder
@@ -120,6 +121,15 @@ def _key(path: str) -> str:
     return os.path.abspath(path)
 
 
+def _stat(video: str) -> tuple[int, float]:
+    """Size and mtime; ``(-1, -1.0)`` for a dangling link or a link loop (its run fails it)."""
+    try:
+        stat = os.stat(video)
+    except OSError:
+        return -1, -1.0
+    return stat.st_size, stat.st_mtime
+
+
 def plan_batch(
     manifest: JobManifest,
     videos: Sequence[tuple[str, str]],
@@ -146,14 +156,14 @@ def plan_batch(
     run: list[tuple[str, str | None]] = []
     skipped: list[Skipped] = []
     for video, output in videos:
-        stat = os.stat(video)
+        size, mtime = _stat(video)
         entry = manifest.get(_key(video))
-        fresh = VideoEntry(_key(video), stat.st_size, stat.st_mtime, options, output=output)
+        fresh = VideoEntry(_key(video), size, mtime, options, output=output)
         same = (
             entry is not None
             and entry.options_hash == options
-            and entry.size == stat.st_size
-            and entry.mtime == stat.st_mtime
+            and entry.size == size
+            and entry.mtime == mtime
         )
         if entry is None or not same:
             manifest.put(fresh)
@@ -173,13 +183,16 @@ def plan_batch(
 def recorded(manifest: JobManifest, events: Iterator[BatchEvent]) -> Iterator[BatchEvent]:
     """Pass ``events`` through, recording each video's start and end in ``manifest``.
 
-    The row of a video is written before its event is passed on.
+    The row of a video is written before its event is passed on. A failed video's
+    staging directory goes too: a worker killed mid-video could not remove it.
     """
     for event in events:
         if isinstance(event, VideoStarted | VideoFinished):
             entry = manifest.get(_key(event.path))
             if entry is not None:
                 manifest.put(_after(entry, event))
+                if isinstance(event, VideoFinished) and not event.report.ok and entry.output:
+                    shutil.rmtree(staging_directory(entry.output), ignore_errors=True)
         yield event
 
 

@@ -33,7 +33,7 @@ from videopipe.application.settings import (
     check_seconds,
 )
 from videopipe.application.work import ServiceWork, WorkOrder
-from videopipe.domain.errors import ConfigurationError
+from videopipe.domain.errors import ConfigurationError, ResultsWriteError
 from videopipe.domain.model import Frame, FrameResult, FrameSelection, VideoInfo
 from videopipe.domain.report import VideoReport
 from videopipe.ports.batch import VideoPool
@@ -263,7 +263,12 @@ class VideoFilePipelineService:
             directory = os.fspath(output_dir)
             if sink is None:
                 raise ConfigurationError(f"{type(self).__name__} writes no results files")
-            os.makedirs(directory, exist_ok=True)
+            try:
+                os.makedirs(directory, exist_ok=True)
+            except OSError as exc:
+                raise ResultsWriteError(
+                    f"cannot make the output directory {directory!r}: {exc.strerror or exc}"
+                ) from exc
             manifest = self.open_manifest(directory)
         extra = {"max_errors": max_errors, "max_gap": max_gap, "suffix": suffix}
         return prepare_batch(

@@ -224,20 +224,27 @@ def _run(batch: BatchRun, outcome: _Outcome, progress: Progress | None) -> None:
         progress.update(frames, total=total, completed=total)  # the bar ends full
 
 
+LISTED = 20
+"""Up to this many videos done (or skipped as done before), the table lists each; more
+are one row of their count (the failed and the given-up ones are always listed)."""
+
+
 def _print_table(batch: BatchRun, outcome: _Outcome) -> None:
     console = stderr_console()
     table = Table(title=f"batch: {len(batch.jobs) + len(batch.skipped)} videos")
     for column in ("status", "video", "frames", "reason"):
         table.add_column(column)
-    for report in outcome.done:
-        add_text_row(table, "done", report.video, str(report.frames_processed), "")
+    done = [(report.video, report.frames_processed) for report in outcome.done]
+    _add_rows(table, "done", done, "")
     for report in outcome.failed:
         error = report.error or {}
         reason = f"{error.get('type')}: {error.get('message')}"
         add_text_row(table, "failed", report.video, str(report.frames_processed), reason)
+    before = [(skip.path, skip.entry.frames) for skip in batch.skipped if skip.reason == "done"]
+    _add_rows(table, "skipped", before, "done before")
     for skip in batch.skipped:
-        reason = "done before" if skip.reason == "done" else skip.reason
-        add_text_row(table, "skipped", skip.path, str(skip.entry.frames), reason)
+        if skip.reason != "done":
+            add_text_row(table, "skipped", skip.path, str(skip.entry.frames), skip.reason)
     console.print(table)
     console.print(
         f"videopipe: {len(outcome.done)} done, {len(outcome.failed)} failed, "
@@ -245,3 +252,13 @@ def _print_table(batch: BatchRun, outcome: _Outcome) -> None:
         markup=False,
         soft_wrap=True,
     )
+
+
+def _add_rows(table: Table, status: str, videos: list[tuple[str, int]], reason: str) -> None:
+    """A row per video, or one row of their count when there are more than :data:`LISTED`."""
+    if len(videos) <= LISTED:
+        for video, frames in videos:
+            add_text_row(table, status, video, str(frames), reason)
+    else:
+        frames = sum(count for _, count in videos)
+        add_text_row(table, status, f"{len(videos)} videos", str(frames), reason)

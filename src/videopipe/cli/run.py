@@ -46,13 +46,13 @@ from videopipe.cli.app import (
     stderr_is_terminal,
 )
 from videopipe.cli.batch import BATCH_EPILOG, BatchOptions, batch_options, run_batch_job
+from videopipe.cli.paths import check_paths
 from videopipe.cli.pipeline_choice import PIPELINE_HELP, chosen_pipeline, pipeline_path_option
 from videopipe.cli.progress import progress_bars, selected_frames
 from videopipe.cli.results import ResumePlan, plan_resume
 from videopipe.cli.resume import resumed_results
 from videopipe.cli.summary import RunSummaries, summary_options, summary_table
 from videopipe.container import Container, create_container
-from videopipe.domain.errors import VideoFileNotFoundError
 from videopipe.ports.closing import close_if_closeable, closed_after
 from videopipe.ports.executor import ManyVideoExecutor
 
@@ -73,21 +73,6 @@ def _stdout_is_terminal() -> bool:
         return os.isatty(1)
     except OSError:
         return False
-
-
-def _check_paths(videos: Sequence[str], output: str | None, annotate: str | None) -> None:
-    for video in videos:
-        if not os.path.lexists(video) or not os.path.exists(video):
-            raise VideoFileNotFoundError(video)
-    targets = [("--output", output), ("--annotate", annotate)]
-    for option, target in targets:
-        if target is None or not os.path.exists(target):
-            continue
-        for video in videos:
-            if os.path.samefile(target, video):
-                raise InvalidUsageError(f"{option} {target!r} is one of the input videos")
-    if output and annotate and os.path.abspath(output) == os.path.abspath(annotate):
-        raise InvalidUsageError("--output and --annotate name the same file")
 
 
 @app.command(
@@ -212,7 +197,7 @@ def run_command(
     container = create_container(env, overrides=overrides)
     service = container.video_service()
     videos = tuple(find_videos(videos))
-    _check_paths(videos, output, annotate)
+    check_paths(videos, output, annotate, summary_file, batch_dir=options.output_dir)
     pipeline = chosen_pipeline(container, pipeline, pipeline_paths)
     _load_pipeline(container, pipeline)
     if options.output_dir is not None:

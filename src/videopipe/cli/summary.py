@@ -185,12 +185,21 @@ def describe(summary: Mapping[str, Any]) -> str:
     return json.dumps(summary, default=str)[:120]
 
 
+TABLE_VIDEOS = 20
+"""The summary table shows this many videos; more are one row of their count and totals."""
+
+
 def summary_table(reports: Sequence[VideoReport]) -> Table:
-    """Per video and node: frames, skipped frames and the summary in a few words."""
+    """Per video and node: frames, skipped frames and the summary in a few words.
+
+    The first :data:`TABLE_VIDEOS` videos; the others are one row (``--summary FILE``
+    has every video).
+    """
     table = Table(title="summary", title_justify="left")
     for column in ("video", "frames", "skipped", "node", "summary"):
         table.add_column(column, overflow="fold")
-    for report in reports:
+    rest = reports[TABLE_VIDEOS:]
+    for report in reports[:TABLE_VIDEOS]:
         nodes = list(report.summaries.items()) or [("", {})]
         for number, (node, summary) in enumerate(nodes):
             first = number == 0
@@ -203,4 +212,14 @@ def summary_table(reports: Sequence[VideoReport]) -> Table:
                 node,
                 describe(summary) if summary else error,
             )
+    if rest:
+        failed = sum(report.error is not None for report in rest)
+        add_text_row(
+            table,
+            f"... {len(rest)} more videos",
+            str(sum(report.frames_processed for report in rest)),
+            str(sum(len(report.skipped) for report in rest)),
+            "",
+            f"{failed} failed; every video's summary: --summary FILE",
+        )
     return table

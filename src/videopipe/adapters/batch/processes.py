@@ -190,7 +190,14 @@ class ProcessVideoPool:
         code = worker.process.exitcode
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
         error = WorkerLostError(path, 0, None, 1, how)
-        report = failed_report(path, error)
+        # The frames it had processed (its last progress), as a failed video's report says.
+        report = VideoReport(
+            video=path,
+            pipeline_id="",
+            info=None,
+            frames_processed=worker.frames,
+            error=error_of(error),
+        )
         worker.task = None
         with contextlib.suppress(OSError):
             worker.conn.close()

@@ -8,6 +8,7 @@ The schema is in docs/batch.md; ``meta`` holds ``schema_version`` and ``options_
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
@@ -57,16 +58,40 @@ class ManifestError(ConfigurationError):
     """The file is not a videopipe manifest, or a newer one."""
 
 
+class ManifestBusyError(ManifestError):
+    """Another batch (another process) is writing the manifest of this directory."""
+
+
+def _lock_directory(directory: str) -> int:
+    """An open descriptor of ``directory`` holding its exclusive ``flock``."""
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ManifestBusyError(
+            f"another batch is running on {directory!r} (its manifest is in use): wait for it "
+            "to end, or give another --output-dir"
+        ) from None
+    return fd
+
+
 class SqliteManifest:
     """A :class:`~videopipe.ports.manifest.JobManifest` in one SQLite file.
 
-    ``create=False`` opens an existing manifest only (for reading it).
+    ``create=False`` opens an existing manifest only (for reading it). A writer
+    (``create=True``) holds an exclusive lock on the manifest's directory until
+    :meth:`close`: a second batch on the same directory is refused (:class:`ManifestBusyError`)
+    instead of both running the same videos and removing each other's ``.partial`` files.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
         self.path = os.fspath(path)
+        self._lock: int | None = None
         if not create and not os.path.isfile(self.path):
             raise ManifestError(f"no manifest at {self.path!r}")
+        if create:
+            self._lock = _lock_directory(os.path.dirname(os.path.abspath(self.path)))
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
             # WAL + NORMAL: a commit is safe from a killed process (not from power loss)
@@ -80,9 +105,11 @@ class SqliteManifest:
                 )
             version = self._meta("schema_version")
         except sqlite3.DatabaseError as exc:
+            if self._lock is not None:
+                os.close(self._lock)
             raise ManifestError(f"{self.path!r} is not a videopipe manifest: {exc}") from exc
         if version != SCHEMA_VERSION:
-            self._db.close()
+            self.close()
             raise ManifestError(
                 f"{self.path!r} has manifest schema {version!r}; this videopipe reads "
                 f"{SCHEMA_VERSION!r}"
@@ -142,8 +169,11 @@ class SqliteManifest:
         )
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
+        """Close the connection and release the directory (idempotent)."""
         self._db.close()
+        if self._lock is not None:
+            os.close(self._lock)  # releases the flock
+            self._lock = None
 
     def __enter__(self) -> SqliteManifest:
         """The manifest, closed on exit."""

@@ -149,19 +149,28 @@ def read_rows(path: str) -> Iterator[Row]:
     converters = [_CONVERT[kind] for _, kind in COLUMNS]
     with open(path, encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle, strict=True)
-        header = next(reader, None)
-        if header is None or tuple(header) != NAMES:
-            raise ResultsFileError(f"{path!r} is not a videopipe results CSV (its header)")
-        for cells in reader:
-            if len(cells) != len(NAMES):
-                raise ResultsFileError(f"{path!r} line {reader.line_num}: not {len(NAMES)} cells")
-            try:
-                yield tuple(
-                    None if cell == "" else convert(cell)
-                    for convert, cell in zip(converters, cells, strict=True)
-                )
-            except ValueError:
-                raise ResultsFileError(f"{path!r} line {reader.line_num}: a bad number") from None
+        try:  # a file cut short or not text: a typed error, not the csv module's
+            header = next(reader, None)
+            if header is None or tuple(header) != NAMES:
+                raise ResultsFileError(f"{path!r} is not a videopipe results CSV (its header)")
+            for cells in reader:
+                if len(cells) != len(NAMES):
+                    raise ResultsFileError(
+                        f"{path!r} line {reader.line_num}: not {len(NAMES)} cells"
+                    )
+                try:
+                    yield tuple(
+                        None if cell == "" else convert(cell)
+                        for convert, cell in zip(converters, cells, strict=True)
+                    )
+                except ValueError:
+                    raise ResultsFileError(
+                        f"{path!r} line {reader.line_num}: a bad number"
+                    ) from None
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise ResultsFileError(
+                f"{path!r} line {reader.line_num}: not a whole CSV row ({exc})"
+            ) from None
 
 
 def read_frames(path: str) -> Iterator[tuple[str, FrameResult]]:
