@@ -21,7 +21,8 @@ from videopipe.adapters.decoders import create_frame_source
 from videopipe.adapters.manifest.sqlite import SqliteManifest
 from videopipe.adapters.runners.dag import DagPipelineRunner, PipelineLibrary
 from videopipe.adapters.runners.mock import MockDagPipelineService
-from videopipe.application.jobs import ManifestOptionsError, options_hash, plan_batch
+from videopipe.application.jobs import ManifestOptionsError, plan_batch
+from videopipe.application.options import options_hash
 from videopipe.application.settings import RunSettings
 from videopipe.container import create_container
 from videopipe.domain.model import FrameSelection

@@ -17,9 +17,9 @@ from videopipe.application.jobs import (
     DEFAULT_MAX_ATTEMPTS,
     BatchOptions,
     BatchRun,
-    options_hash,
     prepare_batch,
 )
+from videopipe.application.options import options_hash
 from videopipe.application.report import ReportBuilder, ReportingStream, runner_reducers
 from videopipe.application.sequential import SequentialExecutor
 from videopipe.application.settings import (
