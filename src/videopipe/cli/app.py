@@ -228,8 +228,8 @@ def executor_options(function: F) -> F:
 def app() -> None:
     """Run a pipeline (a DAG of vision plugins) over every frame of a video file.
 
-    Exit codes: 0 success, 2 usage or configuration, 3 input video (a batch: some
-    videos failed, the others completed), 4 pipeline (not
-    found, invalid, missing extra), 5 a plugin or the runner failed, 6 an output file
-    could not be written, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+    Exit codes: 0 success, 2 usage or configuration, 3 input video (several videos:
+    some failed, the others completed), 4 pipeline (not found, invalid, missing
+    extra), 5 a plugin or the runner failed, 6 an output file could not be written,
+    7 the Dask cluster, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
     """

@@ -44,9 +44,9 @@ EXTENSIONS_HELP = " ".join(VIDEO_EXTENSIONS)
 
 BATCH_EPILOG = (
     "PATH: video files (any extension), directories (searched recursively for "
-    f"{EXTENSIONS_HELP}) and globs ('footage/**/*.mp4'). Exit status with --output-dir: "
-    "0 every video done, 3 some videos failed (or were skipped after --max-attempts "
-    "failures) and the others completed; see docs/batch.md."
+    f"{EXTENSIONS_HELP}) and globs ('footage/**/*.mp4'). Exit status: 0 every "
+    "video done, 3 some videos failed (with --output-dir: or were skipped after "
+    "--max-attempts failures) and the others completed; see docs/batch.md."
 )
 
 

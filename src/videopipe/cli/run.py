@@ -8,31 +8,24 @@ logic live in their own modules).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 import click
-from rich.progress import (
-    Progress,
-    TaskID,
-)
 
-from videopipe.adapters.executors.batch import run_batch
 from videopipe.adapters.sinks import (
     FORMATS,
     JsonLinesSink,
     Sink,
-    encode_line,
     format_of,
     open_sink,
 )
-from videopipe.api import VideoFilePipelineService
 from videopipe.application.inputs import find_videos
 from videopipe.application.settings import ERROR_POLICIES
-from videopipe.cli.annotation import Annotation, annotation_of
+from videopipe.cli.annotation import annotation_of
 from videopipe.cli.app import (
+    EXIT_INPUT,
     EXIT_OK,
     InvalidUsageError,
     app,
@@ -46,26 +39,14 @@ from videopipe.cli.app import (
     stderr_is_terminal,
 )
 from videopipe.cli.batch import BATCH_EPILOG, BatchOptions, batch_options, run_batch_job
+from videopipe.cli.failures import run_each
 from videopipe.cli.paths import check_paths
 from videopipe.cli.pipeline_choice import PIPELINE_HELP, chosen_pipeline, pipeline_path_option
-from videopipe.cli.progress import progress_bars, selected_frames
-from videopipe.cli.results import ResumePlan, plan_resume
-from videopipe.cli.resume import resumed_results
+from videopipe.cli.progress import progress_bars
+from videopipe.cli.results import plan_resume
 from videopipe.cli.summary import RunSummaries, summary_options, summary_table
+from videopipe.cli.videos import Tally, run_videos, spreads_videos
 from videopipe.container import Container, create_container
-from videopipe.ports.closing import close_if_closeable, closed_after
-from videopipe.ports.executor import ManyVideoExecutor
-
-
-@dataclass
-class _Tally:
-    frames: int = 0
-    written: int = 0
-    resumed: int = 0
-    errors: int = 0
-    videos: int = 0
-    skipped_videos: int = 0
-    summaries: RunSummaries | None = None
 
 
 def _stdout_is_terminal() -> bool:
@@ -213,7 +194,7 @@ def run_command(
         )
     plan = plan_resume(output, videos, results_format) if resume and output is not None else None
     sink = open_sink(output, results_format, resume=plan is not None)
-    tally = _Tally()
+    tally = Tally()
     on_terminal = stderr_is_terminal()
     stats = stats if stats is not None else on_terminal
     if summary_file is not None or stats:
@@ -237,23 +218,21 @@ def run_command(
             progress_bars(show_progress) as progress,
             tally.summaries or contextlib.nullcontext(),
         ):
-            if plan is None and annotation is None and _spreads_videos(service, videos):
-                _run_together(service, pipeline, videos, sink=sink, progress=progress, tally=tally)
-                videos = ()
-            for video in videos:
-                if plan is not None and video in plan.done:
-                    tally.skipped_videos += 1
-                    continue
-                _run_video(
-                    service,
-                    pipeline,
-                    video,
-                    sink=sink,
-                    plan=plan,
-                    annotation=annotation,
-                    progress=progress,
-                    tally=tally,
-                )
+            together = plan is None and annotation is None and spreads_videos(service, videos)
+            run = functools.partial(
+                run_videos,
+                service,
+                pipeline,
+                together=together,
+                sink=sink,
+                plan=plan,
+                annotation=annotation,
+                progress=progress,
+                tally=tally,
+            )
+            tally.failed = run_each(videos, run, tally.summaries)
+            if together:  # every video given, those that failed too
+                tally.videos = len(videos)
             sink.close()  # committed before a resumed run's summaries are read back from it
     finally:
         sink.close()
@@ -261,7 +240,7 @@ def run_command(
             _print_summary(tally, time.monotonic() - started, sink, output, annotate)
             if tally.summaries is not None and any(r.summaries for r in tally.summaries.reports):
                 stderr_console().print(summary_table(tally.summaries.reports))
-    return EXIT_OK
+    return EXIT_INPUT if tally.failed else EXIT_OK  # some videos could not be read
 
 
 def _load_pipeline(container: Container, pipeline: str) -> None:
@@ -270,93 +249,8 @@ def _load_pipeline(container: Container, pipeline: str) -> None:
         container.pipeline_library().load(pipeline)
 
 
-def _spreads_videos(service: VideoFilePipelineService, videos: Sequence[str]) -> bool:
-    """Whether the videos go to the executor together (it runs many at once: segments, dask)."""
-    return len(videos) > 1 and isinstance(service.executor, ManyVideoExecutor)
-
-
-def _run_together(
-    service: VideoFilePipelineService,
-    pipeline: str,
-    videos: Sequence[str],
-    *,
-    sink: Sink,
-    progress: Progress | None,
-    tally: _Tally,
-) -> None:
-    """Every video through one ``run_batch``: the executor spreads them over its workers.
-
-    The lines are those of the videos run one after another, in the same order.
-    """
-    tasks: dict[str, TaskID] = {}
-    with closed_after(run_batch(service, pipeline, videos)) as results:
-        for video, item in results:
-            if video not in tasks:
-                tally.videos += 1
-                if progress is not None:
-                    total = selected_frames(service.video_info(video), service.selection)
-                    tasks[video] = progress.add_task(os.path.basename(video), total=total)
-                else:
-                    tasks[video] = TaskID(0)
-            sink.write(video, item)
-            if tally.summaries is not None:
-                tally.summaries.add(video, item)
-            tally.frames += 1
-            tally.written += 1
-            if item.error is not None:
-                tally.errors += 1
-            if progress is not None:
-                progress.advance(tasks[video])
-    tally.videos = len(videos)
-
-
-def _run_video(
-    service: VideoFilePipelineService,
-    pipeline: str,
-    video: str,
-    *,
-    sink: Sink,
-    plan: ResumePlan | None,
-    annotation: Annotation | None,
-    progress: Progress | None,
-    tally: _Tally,
-) -> None:
-    results, check, already = resumed_results(
-        service, pipeline, video, sink=sink, plan=plan, annotation=annotation
-    )
-    tally.resumed += 0 if plan is None else plan.lines_of(video)
-    task = None
-    if progress is not None:
-        info = service.video_info(video)
-        total = selected_frames(info, service.selection)
-        task = progress.add_task(os.path.basename(video), total=total, completed=already)
-    tally.videos += 1
-    try:
-        for item in results:
-            tally.frames += 1
-            if item.error is not None:
-                tally.errors += 1
-            if annotation is not None:  # first, so a line written is a frame drawn
-                annotation.draw(item.frame_index, item.result)
-            if check is None or not check.already_written(item, encode_line(video, item)):
-                sink.write(video, item)
-                tally.written += 1
-            if tally.summaries is not None:
-                tally.summaries.add(video, item)
-            if task is not None and progress is not None:
-                progress.advance(task)
-        if check is not None:
-            check.finish()
-        if task is not None and progress is not None and info.frame_count is None:
-            # The total was an estimate: the bar ends at the frames there were.
-            done = next(each.completed for each in progress.tasks if each.id == task)
-            progress.update(task, total=done)
-    finally:
-        close_if_closeable(results)  # stops the decoder at once (Ctrl-C, a failure, a closed pipe)
-
-
 def _print_summary(
-    tally: _Tally, seconds: float, sink: Sink, output: str | None, annotate: str | None
+    tally: Tally, seconds: float, sink: Sink, output: str | None, annotate: str | None
 ) -> None:
     rate = tally.frames / seconds if seconds > 0 else 0.0
     videos = f"{tally.videos} video" + ("" if tally.videos == 1 else "s")
@@ -364,6 +258,8 @@ def _print_summary(
         f"{tally.frames} frames of {videos} in {seconds:.2f} s ({rate:.1f} frames/s)",
         f"{tally.errors} error" + ("" if tally.errors == 1 else "s"),
     ]
+    if tally.failed:
+        parts.append(f"{len(tally.failed)} failed (cannot be read)")
     # A JSON-lines file holds a line per frame; a CSV or Parquet file rows per frame.
     unit = "lines" if sink.format == "jsonl" else "frames"
     if tally.resumed or tally.skipped_videos:

@@ -112,6 +112,15 @@ class RunSummaries:
             self._builder = self._new_builder(video)
         self._builder.add(item)
 
+    def fail(self, video: str, error: BaseException) -> None:
+        """End ``video``'s report with ``error`` (the run goes on with the next video)."""
+        if self.rebuild_from is not None:
+            return
+        if self._builder is None or self._builder.video != video:
+            self._finish(None)
+            self._builder = self._new_builder(video)
+        self._finish(error)
+
     def _new_builder(self, video: str) -> ReportBuilder:
         reducers = runner_reducers(self.service.runner, self.pipeline, max_gap=self.max_gap)
         builder = ReportBuilder(video, self.pipeline, reducers)
