@@ -80,7 +80,7 @@ def test_a_piped_run_has_no_progress_and_no_summary(indexed_video: Path, tmp_pat
     assert summary.startswith("videopipe: 30 frames of 1 video in ")
     assert f"30 lines written to {output}" in summary
     assert "\x1b" not in forced.stderr  # plain text, no terminal codes
-    assert any("motion" in row and "intervals" in row for row in table), table
+    assert any("motion" in row and "1 interval, 29 frames" in row for row in table), table
 
 
 def test_no_stats_silences_a_terminal_summary(indexed_video: Path) -> None:
@@ -90,7 +90,7 @@ def test_no_stats_silences_a_terminal_summary(indexed_video: Path) -> None:
     assert code == 0
     assert "30/30" in terminal
     assert "videopipe: 30 frames" not in terminal
-    assert "intervals" not in terminal  # nor the summary table
+    assert "interval" not in terminal  # nor the summary table
 
 
 def test_a_terminal_run_ends_with_the_summary_table(indexed_video: Path) -> None:
@@ -99,7 +99,8 @@ def test_a_terminal_run_ends_with_the_summary_table(indexed_video: Path) -> None
     assert "videopipe: 30 frames" in terminal
     header = next(line for line in terminal.splitlines() if "skipped" in line)
     assert all(column in header for column in ("video", "frames", "node", "summary"))
-    assert any("motion" in line and "intervals" in line for line in terminal.splitlines())
+    rows = terminal.splitlines()
+    assert any("motion" in line and "1 interval, 29 frames" in line for line in rows)
 
 
 def test_lines_printed_to_the_terminal_replace_the_bar(indexed_video: Path) -> None:

@@ -176,21 +176,27 @@ class RunSummaries:
             yield builder.report()
 
 
+def count(number: int, noun: str) -> str:
+    """``number`` and the plural ``noun``, singular for one: ``1 interval``, ``3 scenes``."""
+    return f"{number} {noun[:-1] if number == 1 and noun.endswith('s') else noun}"
+
+
 def describe(summary: Mapping[str, Any]) -> str:
     """One node's summary in a few words (the table's cell)."""
     if "scenes" in summary:
-        return f"{len(summary['scenes'])} scenes"
+        return count(len(summary["scenes"]), "scenes")
     for group, key in _GROUPS.items():
         entries = summary.get(group)
         if isinstance(entries, list):
             shown = [
-                f"{entry.get(key)} ({len(entry.get('intervals', []))} intervals)"
+                f"{entry.get(key)} ({count(len(entry.get('intervals', [])), 'intervals')})"
                 for entry in entries[:5]
             ]
             more = f", ... {len(entries) - 5} more" if len(entries) > 5 else ""
-            return f"{len(entries)} {group}" + (": " + ", ".join(shown) + more if shown else "")
+            return count(len(entries), group) + (": " + ", ".join(shown) + more if shown else "")
     if isinstance(summary.get("intervals"), list):
-        return f"{len(summary['intervals'])} intervals, {summary.get('frames')} frames"
+        intervals = count(len(summary["intervals"]), "intervals")
+        return f"{intervals}, {count(int(summary.get('frames') or 0), 'frames')}"
     return json.dumps(summary, default=str)[:120]
 
 
